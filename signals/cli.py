@@ -8,6 +8,7 @@ Errors users can cause arrive as SignalsError and leave as `signals: error: …`
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -21,27 +22,220 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_label(args: argparse.Namespace) -> int:
-    raise SignalsError("label is not implemented yet")
+    from signals import label, store
+
+    if not args.statements.exists():
+        raise SignalsError(f"{args.statements}: no such file; run `signals extract` first")
+    statements = store.read_statements(args.statements)
+    labels = store.read_labels(args.labels, statement_ids=set(statements["id"]), missing_ok=True)
+    model = None
+    if args.order == "uncertain":
+        if not args.model.exists():
+            raise SignalsError(
+                f"{args.model}: no model yet; run `signals train` or use --order file"
+            )
+        from signals.model import load_model
+
+        model = load_model(args.model)
+    queue = label.session_queue(
+        statements, labels, args.annotator, order=args.order, seed=args.seed, model=model
+    )
+    session = label.Session(
+        queue, args.annotator, args.labels,
+        read=label.terminal_reader(sys.stdin), write=lambda text: print(text, flush=True),
+    )
+    result = session.run()
+    print(
+        f"{result.labelled} labelled, {result.skipped} skipped this session; "
+        f"{result.remaining} left for {args.annotator.strip()} (saved in {args.labels})"
+    )
+    if result.interrupted:
+        print("signals: interrupted", file=sys.stderr)
+        return 130
+    return 0
 
 
 def cmd_agree(args: argparse.Namespace) -> int:
-    raise SignalsError("agree is not implemented yet")
+    import json
+
+    import pandas as pd
+
+    from signals import agree, store
+
+    statements = store.read_statements(args.statements)
+    labels = store.read_labels(args.labels, statement_ids=set(statements["id"]), missing_ok=True)
+    result = agree.agreement(labels, statements)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+        return 0
+    if result.statements == 0:
+        print(f"no statement in {args.labels} is labelled by two or more annotators yet")
+        return 0
+
+    def number(value: float | None) -> str:
+        return "n/a" if value is None or pd.isna(value) else f"{value:.3f}"
+
+    print(
+        f"{result.statements} statements labelled by two or more of "
+        f"{len(result.annotators)} annotators ({', '.join(result.annotators)})"
+    )
+    print(f"Krippendorff's alpha (nominal): {number(result.alpha)}\n")
+    pairs = result.pairs.assign(
+        agreement=result.pairs["agreement"].map(lambda value: f"{value:.0%}"),
+        kappa=result.pairs["kappa"].map(number),
+    )
+    print("Cohen's kappa per pair (on the statements both labelled)")
+    print(pairs.to_string(index=False) + "\n")
+    print("Label confusion (pairs of annotations of one statement)")
+    print(result.confusion.to_string() + "\n")
+    if not result.disagreements:
+        print("No disagreements to adjudicate.")
+        return 0
+    print(f"Disagreements to adjudicate ({len(result.disagreements)})")
+    for item in result.disagreements:
+        votes = "  ".join(f"{name}={label}" for name, label in item["labels"].items())
+        verdict = "tie" if item["tie"] else f"majority {item['majority']}"
+        print(f"  {item['statement_id']}  {votes}  [{verdict}]")
+        print(f"      {item['excerpt']}")
+    return 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    raise SignalsError("train is not implemented yet")
+    from signals.train import compare, train
+
+    print("training (grid search, repeated group cross-validation)…", file=sys.stderr)
+    card, previous = train(args.statements, args.labels, args.out,
+                           exemplars=not args.no_exemplars, quick=args.quick, seed=args.seed,
+                           note=args.note)
+    cv = card["cv"]
+    counts = card["counts"]["total"]
+    print(f"trained on {sum(counts.values())} statements "
+          f"({', '.join(f'{label} {n}' for label, n in counts.items())})")
+    print(f"params: {card['params']}")
+    print(f"CV macro-F1 {cv['macro_f1_mean']:.3f} ± {cv['macro_f1_sd']:.3f} "
+          f"(majority baseline {cv['baseline_macro_f1_mean']:.3f})")
+    if "dev" in card:
+        print(f"real dev set: macro-F1 {card['dev']['macro_f1']:.3f}, "
+              f"tone AUC {card['dev']['tone_auc']:.3f}")
+    print(f"change: {compare(card, previous)}")
+    print(f"model → {args.out / 'model.joblib'}; card → {args.out / 'model_card.md'}")
+    return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    raise SignalsError("evaluate is not implemented yet")
+    from signals.evaluate import format_metrics
+    from signals.model import load_model
+    from signals.score import evaluate_file
+
+    metrics = evaluate_file(load_model(args.model), args.file)
+    print(json.dumps(metrics) if args.json else format_metrics(metrics))
+    return 0
+
+
+def cmd_eval_real(args: argparse.Namespace) -> int:
+    from signals.devset import devset_dir, load_dev_statements
+    from signals.evaluate import format_metrics
+    from signals.model import load_model
+    from signals.train import dev_section
+
+    folder = devset_dir()
+    if folder is None:
+        raise SignalsError("no real dev set found (../shared/devset or $SIGNALS_DEVSET)")
+    section = dev_section(load_model(args.model), load_dev_statements(folder))
+    print(f"# statements: {folder / 'real_dev.csv'}")
+    print(format_metrics(section))
+    print("\nreliability: " + "; ".join(
+        f"{row['bin']}: n={row['n']} conf={row['mean_confidence']:.2f} acc={row['accuracy']:.2f}"
+        for row in section["reliability"]))
+    from signals.evaluate_extract import evaluate_folder
+
+    extraction = evaluate_folder(folder / "articles", folder / "articles_gold.jsonl")
+    print(f"\n# extraction: {folder / 'articles'}")
+    print(" ".join(f"{key}={extraction[key]:.3f}" for key in
+                   ("recall", "precision", "group_accuracy", "date_accuracy")))
+    return 0
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    raise SignalsError("score is not implemented yet")
+    from signals.model import ensure_model
+    from signals.score import iter_scores
+
+    records = _score_input(args)
+    model, trained = ensure_model(args.model, args.statements, args.labels)
+    if trained:
+        print(f"signals: no model yet: trained one from {args.labels} → {args.model}",
+              file=sys.stderr)
+    if args.file is not None and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        records = tqdm(records, unit=" statements", file=sys.stderr)
+    for result in iter_scores(model, records, top=args.top):
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False))
+        else:
+            print(_render_score(result, colour=sys.stdout.isatty()))
+    return 0
+
+
+def _score_input(args: argparse.Namespace):
+    from signals.store import iter_records
+
+    if args.texts and args.file is not None:
+        raise SignalsError("give statements as arguments or --file, not both")
+    if args.file is not None:
+        return iter_records(args.file)
+    if args.texts:
+        return ({"text": text} for text in args.texts)
+    if sys.stdin is None or sys.stdin.isatty():
+        raise SignalsError("nothing to score: give a statement, --file PATH, or pipe text in")
+    return ({"text": line.strip()} for line in sys.stdin if line.strip())
+
+
+def _render_score(result: dict, colour: bool) -> str:
+    """A compact block: label, probabilities, tone, the statement with phrases marked."""
+    text = result["text"]
+    marked = sorted(result["phrases"], key=lambda phrase: phrase["start"])
+    pieces, cursor = [], 0
+    for phrase in marked:
+        if phrase["start"] < cursor:
+            continue
+        open_, close = ("\033[1;31m", "\033[0m") if phrase["weight"] > 0 else ("\033[1;34m", "\033[0m")
+        if not colour:
+            open_, close = ("[+", "]") if phrase["weight"] > 0 else ("[-", "]")
+        pieces += [text[cursor:phrase["start"]], open_, text[phrase["start"]:phrase["end"]], close]
+        cursor = phrase["end"]
+    pieces.append(text[cursor:])
+    probabilities = "  ".join(f"{label} {p:.2f}" for label, p in result["probabilities"].items())
+    lines = [f"{result['label'].upper():<12} tone {result['tone']:+.2f}   {probabilities}   "
+             f"known terms {result['known_terms']}/{result['words']}",
+             "  " + "".join(pieces)]
+    for phrase in result["phrases"]:
+        lines.append(f"    {phrase['weight']:+.3f}  {phrase['phrase']!r:<30} → {phrase['class']}")
+    if result["warning"]:
+        lines.append(f"  ! {result['warning']}")
+    return "\n".join(lines) + "\n"
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    raise SignalsError("report is not implemented yet")
+    from datetime import date
+
+    from signals import report
+
+    freq = report.check_freq(args.freq)
+    if args.scores:
+        records = report.read_scores(args.scores)
+        source = f"scores file {args.scores}"
+    else:
+        records, trained_now = report.score_statements(
+            args.statements, args.model, args.labels, args.include_exemplars
+        )
+        source = f"{args.statements} scored with {args.model}"
+        if trained_now:
+            print(f"no model at {args.model}: trained one from {args.labels}", file=sys.stderr)
+    result = report.build_report(records, freq=freq, by_group=args.by == "group", source=source)
+    out = args.out or Path("reports") / date.today().isoformat()
+    print(f"report written to {report.write_report(result, out)}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--quick", action="store_true",
                        help="skip the grid search and learning curve (default parameters)")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--note", default="", help="a few words for the card's history")
     train.set_defaults(handler=cmd_train)
 
     evaluate = commands.add_parser("evaluate", help="score a labelled file (text,label columns)")
@@ -91,12 +286,19 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(handler=cmd_evaluate)
 
+    eval_real = commands.add_parser("eval-real", help="the model and extractor on the real dev set")
+    eval_real.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    eval_real.set_defaults(handler=cmd_eval_real)
+
     score = commands.add_parser("score", help="label, probabilities, tone and phrases")
     score.add_argument("texts", nargs="*", help="statements to score (or use --file / stdin)")
     score.add_argument("--file", type=Path, help="text (one per line), CSV or JSONL with `text`")
     score.add_argument("--json", action="store_true", help="one JSON object per line")
     score.add_argument("--top", type=int, default=5, help="phrases to show (default 5)")
     score.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    score.add_argument("--statements", type=Path, default=Path("labels/statements.csv"),
+                       help="used only to train a first model when there is none")
+    score.add_argument("--labels", type=Path, default=Path("labels/labels.csv"))
     score.set_defaults(handler=cmd_score)
 
     report = commands.add_parser("report", help="weekly tone report with charts")
@@ -108,6 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--include-exemplars", action="store_true",
                         help="also report the written exemplars (left out by default)")
     report.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    report.add_argument("--labels", type=Path, default=Path("labels/labels.csv"),
+                        help="labels to train on when there is no model yet")
     report.set_defaults(handler=cmd_report)
     return parser
 

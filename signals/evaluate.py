@@ -1,0 +1,103 @@
+"""Metrics for a labelled set: what `evaluate`, `eval-real` and the model card report.
+
+Kept apart from training so that a researcher can measure any model on fresh labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.metrics import (
+    accuracy_score,
+    brier_score_loss,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+    roc_auc_score,
+)
+
+from signals import LABELS
+
+
+def classification_metrics(truth: Sequence[str], predicted: Sequence[str]) -> dict:
+    """Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix."""
+    truth, predicted = list(truth), list(predicted)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        truth, predicted, labels=list(LABELS), zero_division=0
+    )
+    matrix = confusion_matrix(truth, predicted, labels=list(LABELS))
+    return {
+        "n": len(truth),
+        "accuracy": round(float(accuracy_score(truth, predicted)), 4),
+        "macro_f1": round(float(f1_score(truth, predicted, labels=list(LABELS),
+                                         average="macro", zero_division=0)), 4),
+        "per_class": {
+            label: {
+                "precision": round(float(precision[i]), 4),
+                "recall": round(float(recall[i]), 4),
+                "f1": round(float(f1[i]), 4),
+                "support": int(support[i]),
+            }
+            for i, label in enumerate(LABELS)
+        },
+        "confusion": {
+            "labels": list(LABELS),
+            "matrix": matrix.tolist(),
+        },
+    }
+
+
+def probability_metrics(truth: Sequence[str], probabilities: np.ndarray, classes: Sequence[str],
+                        bins: int = 5) -> dict:
+    """Tone AUC (escalatory vs restraining), multi-class Brier score and a reliability table."""
+    truth = np.asarray(list(truth))
+    classes = list(classes)
+    esc, res = classes.index("escalatory"), classes.index("restraining")
+    tone = probabilities[:, esc] - probabilities[:, res]
+    pure = np.isin(truth, ["escalatory", "restraining"])
+    auc = None
+    if pure.any() and len(set(truth[pure])) == 2:
+        auc = round(float(roc_auc_score(truth[pure] == "escalatory", tone[pure])), 4)
+    onehot = np.stack([truth == label for label in classes], axis=1).astype(float)
+    brier = float(np.mean(np.sum((probabilities - onehot) ** 2, axis=1)))
+    confidence = probabilities.max(axis=1)
+    correct = np.asarray(classes)[probabilities.argmax(axis=1)] == truth
+    edges = np.linspace(1 / len(classes), 1.0, bins + 1)
+    table = []
+    for low, high in zip(edges[:-1], edges[1:]):
+        inside = (confidence >= low) & ((confidence < high) | (high == edges[-1]))
+        if inside.any():
+            table.append({
+                "bin": f"{low:.2f}-{high:.2f}",
+                "n": int(inside.sum()),
+                "mean_confidence": round(float(confidence[inside].mean()), 4),
+                "accuracy": round(float(correct[inside].mean()), 4),
+            })
+    per_class_brier = {
+        label: round(float(brier_score_loss(onehot[:, i], probabilities[:, i])), 4)
+        for i, label in enumerate(classes)
+    }
+    return {"tone_auc": auc, "brier": round(brier, 4), "brier_per_class": per_class_brier,
+            "reliability": table}
+
+
+def format_metrics(metrics: dict) -> str:
+    """Plain-text table of `classification_metrics` (plus AUC/Brier when present)."""
+    lines = [f"n = {metrics['n']}   accuracy = {metrics['accuracy']:.3f}   "
+             f"macro-F1 = {metrics['macro_f1']:.3f}"]
+    if metrics.get("tone_auc") is not None:
+        lines.append(f"tone AUC (escalatory vs restraining) = {metrics['tone_auc']:.3f}   "
+                     f"Brier = {metrics['brier']:.3f}")
+    lines.append("")
+    lines.append(f"{'class':<12} {'precision':>9} {'recall':>7} {'F1':>6} {'n':>5}")
+    for label, row in metrics["per_class"].items():
+        lines.append(f"{label:<12} {row['precision']:>9.3f} {row['recall']:>7.3f} "
+                     f"{row['f1']:>6.3f} {row['support']:>5}")
+    lines.append("")
+    labels = metrics["confusion"]["labels"]
+    lines.append("confusion (rows: truth, columns: predicted)")
+    lines.append(" " * 12 + "".join(f"{label[:11]:>12}" for label in labels))
+    for label, row in zip(labels, metrics["confusion"]["matrix"]):
+        lines.append(f"{label:<12}" + "".join(f"{value:>12}" for value in row))
+    return "\n".join(lines)

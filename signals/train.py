@@ -1,0 +1,283 @@
+"""The train stage: labels → selected, cross-validated, saved model with its model card.
+
+The card (`model_card.json` and `.md`) records what a researcher needs to trust or question the
+model: the data's hash and counts, the chosen parameters, cross-validated metrics beside a
+majority baseline, the phrases each class leans on, the real dev set's figures when that set is
+on this machine, and a history of every training run's headline numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections import Counter, defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from signals import LABELS
+from signals.devset import load_dev_statements
+from signals.evaluate import classification_metrics, format_metrics, probability_metrics
+from signals.model import (
+    DEFAULT_PARAMS,
+    _jsonable,
+    cross_validate,
+    data_hash,
+    fit,
+    majority_baseline,
+    save_model,
+    select_params,
+    training_frame,
+)
+from signals.store import atomic_write_text
+
+TOP_PHRASES = 25
+LEARNING_CURVE = (0.25, 0.5, 0.75, 1.0)
+
+
+def train(statements_path: Path, labels_path: Path, out_dir: Path, exemplars: bool = True,
+          quick: bool = False, seed: int = 0, note: str = "") -> tuple[dict, dict | None]:
+    """Select, evaluate, fit and save; returns (new card, previous card or None)."""
+    out_dir = Path(out_dir)
+    frame = training_frame(statements_path, labels_path, exemplars=exemplars)
+    previous = read_card(out_dir)
+    if quick:
+        params, trials = dict(DEFAULT_PARAMS), []
+    else:
+        params, trials = select_params(frame, seed)
+    cv = cross_validate(frame, params, seed)
+    baseline = majority_baseline(frame, seed)
+    model = fit(frame, params, seed)
+    card = {
+        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "data_sha256": data_hash(frame),
+        "counts": _counts(frame),
+        "params": _jsonable(params),
+        "selection": {"method": "stratified group 5-fold CV, one repetition, macro-F1",
+                      "trials": trials},
+        "cv": _cv_section(frame, cv, baseline),
+        "top_phrases": top_phrases(model, frame["text"].tolist()),
+        "versions": _versions(),
+        "note": note,
+    }
+    dev = load_dev_statements()
+    if dev is not None:
+        card["dev"] = dev_section(model, dev)
+        if exemplars and not quick:
+            card["dev"]["learning_curve"] = learning_curve(frame, params, dev, seed)
+    card["history"] = (previous or {}).get("history", []) + [_history_entry(card)]
+    save_model(model, out_dir / "model.joblib")
+    write_card(card, out_dir)
+    return card, previous
+
+
+# ---------------------------------------------------------------- card sections
+
+
+def _counts(frame: pd.DataFrame) -> dict:
+    table = frame.groupby(["origin", "label"]).size()
+    counts = {origin: {label: int(table.get((origin, label), 0)) for label in LABELS}
+              for origin in sorted(frame["origin"].unique())}
+    counts["total"] = {label: int((frame["label"] == label).sum()) for label in LABELS}
+    counts["weak"] = int(frame["weak"].sum())
+    return counts
+
+
+def _cv_section(frame: pd.DataFrame, cv, baseline) -> dict:
+    truth = frame["label"].to_numpy()
+    section = {
+        "scheme": "stratified group 5-fold (groups: source article or exemplar batch), "
+                  "repeated 3 times",
+        "macro_f1_mean": round(cv.mean, 4),
+        "macro_f1_sd": round(cv.sd, 4),
+        "baseline_macro_f1_mean": round(baseline.mean, 4),
+        "baseline_macro_f1_sd": round(baseline.sd, 4),
+        "out_of_fold": classification_metrics(truth, cv.oof_predicted),
+        "by_origin": {},
+    }
+    section["out_of_fold"].update(probability_metrics(truth, cv.oof_proba, LABELS))
+    for origin in sorted(frame["origin"].unique()):
+        mask = (frame["origin"] == origin).to_numpy()
+        section["by_origin"][origin] = classification_metrics(truth[mask], cv.oof_predicted[mask])
+    return section
+
+
+def dev_section(model: Pipeline, dev: pd.DataFrame) -> dict:
+    """The model's figures on the real dev set: classification, tone AUC, calibration."""
+    probabilities = _ordered_proba(model, dev["text"].tolist())
+    predicted = np.asarray(LABELS)[probabilities.argmax(axis=1)]
+    section = classification_metrics(dev["label"], predicted)
+    section.update(probability_metrics(dev["label"], probabilities, LABELS))
+    return section
+
+
+def _ordered_proba(model: Pipeline, texts: list[str]) -> np.ndarray:
+    proba = model.predict_proba(texts)
+    order = [list(model.classes_).index(label) for label in LABELS]
+    return proba[:, order]
+
+
+def learning_curve(frame: pd.DataFrame, params: dict, dev: pd.DataFrame, seed: int) -> list[dict]:
+    """Dev macro-F1 and tone AUC with a growing share of the exemplars (articles always in)."""
+    exemplar = frame[frame["origin"] == "exemplar"]
+    rest = frame[frame["origin"] != "exemplar"]
+    points = []
+    for share in LEARNING_CURVE:
+        sample = exemplar.sample(frac=share, random_state=seed) if share < 1 else exemplar
+        subset = pd.concat([rest, sample])
+        if set(subset["label"]) != set(LABELS):
+            continue
+        section = dev_section(fit(subset, params, seed), dev)
+        points.append({"exemplar_share": share, "exemplars": len(sample),
+                       "dev_macro_f1": section["macro_f1"], "dev_tone_auc": section["tone_auc"]})
+    return points
+
+
+def top_phrases(model: Pipeline, texts: list[str], top: int = TOP_PHRASES) -> dict:
+    """Each class's highest-weighted features, shown by the words that most often fired them."""
+    vectorizer, classifier = model.named_steps["features"], model.named_steps["classify"]
+    analyzer = vectorizer.analyzer
+    surfaces: dict[str, Counter] = defaultdict(Counter)
+    for text in texts:
+        analysis = analyzer.analyse(text)
+        for feature, (start, end) in zip(analysis.features, analysis.spans):
+            surfaces[feature][text[start:end].lower()] += 1
+    names = vectorizer.get_feature_names_out()
+    result = {}
+    for row, label in enumerate(classifier.classes_):
+        weights = classifier.coef_[row] - np.delete(classifier.coef_, row, axis=0).mean(axis=0)
+        best = np.argsort(-weights)[:top]
+        result[label] = [
+            {"feature": names[i],
+             "phrase": surfaces[names[i]].most_common(1)[0][0] if surfaces[names[i]] else names[i],
+             "weight": round(float(weights[i]), 4)}
+            for i in best
+        ]
+    return result
+
+
+def _versions() -> dict:
+    import joblib
+    import nltk
+    import sklearn
+
+    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
+            "nltk": nltk.__version__, "pandas": pd.__version__, "numpy": np.__version__,
+            "joblib": joblib.__version__}
+
+
+def _history_entry(card: dict) -> dict:
+    entry = {
+        "trained_at": card["trained_at"],
+        "data_sha256": card["data_sha256"][:12],
+        "n": card["counts"]["total"],
+        "params": card["params"],
+        "cv_macro_f1": card["cv"]["macro_f1_mean"],
+        "note": card.get("note", ""),
+    }
+    if "dev" in card:
+        entry["dev_macro_f1"] = card["dev"]["macro_f1"]
+        entry["dev_tone_auc"] = card["dev"]["tone_auc"]
+    return entry
+
+
+# ---------------------------------------------------------------- card files
+
+
+def read_card(out_dir: Path) -> dict | None:
+    path = Path(out_dir) / "model_card.json"
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return None
+
+
+def write_card(card: dict, out_dir: Path) -> None:
+    atomic_write_text(Path(out_dir) / "model_card.json", json.dumps(card, indent=1) + "\n")
+    atomic_write_text(Path(out_dir) / "model_card.md", render_card(card))
+
+
+def render_card(card: dict) -> str:
+    """The model card as Markdown, for people."""
+    cv = card["cv"]
+    lines = [
+        "# Model card: signals tone classifier",
+        "",
+        f"Trained {card['trained_at']} on data `{card['data_sha256'][:16]}…` "
+        "(SHA-256 of sorted label + text pairs).",
+        "",
+        "Pipeline: StatementAnalyzer (NLTK RegexpTokenizer + Snowball stems, word n-grams, "
+        "negation scope, codebook cues, optional character n-grams) → TF-IDF → multinomial "
+        "logistic regression with balanced class weights. Label = the most probable class.",
+        "",
+        "## Training data",
+        "",
+        "| origin | " + " | ".join(LABELS) + " |",
+        "|---|" + "---|" * len(LABELS),
+    ]
+    for origin, counts in card["counts"].items():
+        if isinstance(counts, dict):
+            lines.append(f"| {origin} | " + " | ".join(str(counts[label]) for label in LABELS)
+                         + " |")
+    lines += [f"\nWeak (codebook rule 6) statements: {card['counts']['weak']}.", "",
+              "## Parameters", "", "```json", json.dumps(card["params"]), "```", "",
+              f"Chosen by {card['selection']['method']} over "
+              f"{len(card['selection']['trials'])} settings.", "",
+              "## Cross-validation on our labels", "", cv["scheme"] + ".", "",
+              f"- macro-F1: **{cv['macro_f1_mean']:.3f} ± {cv['macro_f1_sd']:.3f}** "
+              f"(majority-class baseline {cv['baseline_macro_f1_mean']:.3f} ± "
+              f"{cv['baseline_macro_f1_sd']:.3f})", "",
+              "Out-of-fold predictions (first repetition):", "", "```",
+              format_metrics(cv["out_of_fold"]), "```", ""]
+    for origin, metrics in cv["by_origin"].items():
+        lines += [f"Origin `{origin}` only:", "", "```", format_metrics(metrics), "```", ""]
+    if "dev" in card:
+        dev = card["dev"]
+        lines += ["## Real development set (evaluation only, never trained on)", "", "```",
+                  format_metrics(dev), "```", "", "Reliability (confidence of the predicted "
+                  "class against accuracy):", "", "| bin | n | mean confidence | accuracy |",
+                  "|---|---|---|---|"]
+        lines += [f"| {row['bin']} | {row['n']} | {row['mean_confidence']:.3f} | "
+                  f"{row['accuracy']:.3f} |" for row in dev["reliability"]]
+        if dev.get("learning_curve"):
+            lines += ["", "Learning curve (share of exemplars → dev macro-F1, tone AUC):", "",
+                      "| exemplars | share | dev macro-F1 | dev tone AUC |", "|---|---|---|---|"]
+            lines += [f"| {p['exemplars']} | {p['exemplar_share']:.0%} | {p['dev_macro_f1']:.3f} "
+                      f"| {p['dev_tone_auc']:.3f} |" for p in dev["learning_curve"]]
+        lines.append("")
+    lines += ["## Top phrases per class", "",
+              "Weight = the class's coefficient minus the mean of the other classes'.", ""]
+    for label, phrases in card["top_phrases"].items():
+        shown = ", ".join(f"{p['phrase']} ({p['weight']:+.2f})" for p in phrases)
+        lines += [f"**{label}**: {shown}", ""]
+    lines += ["## History", "", "| trained | n | CV macro-F1 | dev macro-F1 | dev tone AUC | note |",
+              "|---|---|---|---|---|---|"]
+    for entry in card["history"]:
+        n = sum(entry["n"].values())
+        lines.append(f"| {entry['trained_at']} | {n} | {entry['cv_macro_f1']:.3f} | "
+                     f"{_fmt(entry.get('dev_macro_f1'))} | {_fmt(entry.get('dev_tone_auc'))} | "
+                     f"{entry.get('note', '')} |")
+    lines += ["", "## Versions", "", ", ".join(f"{k} {v}" for k, v in card["versions"].items()),
+              ""]
+    return "\n".join(lines)
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def compare(card: dict, previous: dict | None) -> str:
+    """One line on how macro-F1 moved against the previous card."""
+    if previous is None:
+        return "no previous model card to compare with"
+    parts = [f"CV macro-F1 {previous['cv']['macro_f1_mean']:.3f} → {card['cv']['macro_f1_mean']:.3f} "
+             f"({card['cv']['macro_f1_mean'] - previous['cv']['macro_f1_mean']:+.3f})"]
+    if "dev" in card and "dev" in previous:
+        parts.append(f"dev macro-F1 {previous['dev']['macro_f1']:.3f} → {card['dev']['macro_f1']:.3f} "
+                     f"({card['dev']['macro_f1'] - previous['dev']['macro_f1']:+.3f})")
+    return "; ".join(parts)

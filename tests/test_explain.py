@@ -1,0 +1,40 @@
+"""Explanations are exact: contributions plus intercept equal the decision function."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from signals.explain import explain_batch
+
+STATEMENTS = [
+    "If they strike again we will respond, but we want calm for now.",
+    "Strike, strike, strike: all their bases will burn!",
+    "We deny any role in the attack on the embassy.",
+    "Zzyzx qwerty.",
+]
+
+
+def test_contributions_plus_intercept_equal_decision_function(trained_model):
+    analyzer = trained_model.named_steps["features"].analyzer
+    explanation = explain_batch(trained_model, [analyzer.analyse(text) for text in STATEMENTS])
+    expected = trained_model.decision_function(STATEMENTS)
+    for row in range(len(STATEMENTS)):
+        total = explanation.weights[row].sum(axis=0) + explanation.intercept
+        np.testing.assert_allclose(total, expected[row], rtol=0, atol=1e-9)
+
+
+def test_probabilities_match_the_pipeline(trained_model):
+    analyzer = trained_model.named_steps["features"].analyzer
+    explanation = explain_batch(trained_model, [analyzer.analyse(text) for text in STATEMENTS])
+    np.testing.assert_allclose(explanation.probabilities,
+                               trained_model.predict_proba(STATEMENTS), atol=1e-12)
+
+
+def test_every_phrase_is_words_of_the_statement(trained_model):
+    analyzer = trained_model.named_steps["features"].analyzer
+    explanation = explain_batch(trained_model, [analyzer.analyse(text) for text in STATEMENTS])
+    for row, text in enumerate(STATEMENTS):
+        for start, end in explanation.spans[row]:
+            phrase = text[start:end]
+            assert phrase and phrase == phrase.strip()
+            assert not phrase.startswith(("w:", "c:", "cue:", "neg:"))

@@ -1,0 +1,51 @@
+"""`signals train` and `signals evaluate`: the card, the comparison, the metrics contract."""
+
+from __future__ import annotations
+
+import json
+
+from signals.cli import main
+
+
+def test_train_writes_model_and_card_and_compares(project, capsys, monkeypatch):
+    monkeypatch.setenv("SIGNALS_DEVSET", str(project / "no-devset"))
+    assert main(["train", "--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "CV macro-F1" in out and "no previous model card" in out
+    card = json.loads((project / "training" / "model_card.json").read_text())
+    for key in ("data_sha256", "counts", "params", "cv", "top_phrases", "versions", "history"):
+        assert key in card
+    assert card["counts"]["total"] == {"escalatory": 9, "restraining": 9, "mixed": 6}
+    assert set(card["cv"]["out_of_fold"]["per_class"]) == {"escalatory", "restraining", "mixed"}
+    assert len(card["top_phrases"]["mixed"]) == 25
+    assert "Model card" in (project / "training" / "model_card.md").read_text()
+    assert main(["train", "--quick"]) == 0
+    assert "CV macro-F1" in capsys.readouterr().out.split("change:")[1]
+    assert len(json.loads((project / "training" / "model_card.json").read_text())["history"]) == 2
+
+
+def test_evaluate_json_contract(project, capsys, monkeypatch):
+    monkeypatch.setenv("SIGNALS_DEVSET", str(project / "no-devset"))
+    assert main(["train", "--quick"]) == 0
+    capsys.readouterr()
+    fresh = project / "fresh.jsonl"
+    fresh.write_text("\n".join(json.dumps(row) for row in [
+        {"text": "Our missiles will hit all their bases.", "label": "escalatory"},
+        {"text": "We declare a truce for now.", "label": "restraining"},
+        {"text": "We pause, but if they attack we will strike.", "label": "mixed"},
+    ]) + "\n")
+    assert main(["evaluate", str(fresh), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {"accuracy", "macro_f1", "per_class", "confusion", "n"} <= set(result)
+    assert result["n"] == 3
+    assert main(["evaluate", str(fresh)]) == 0
+    assert "macro-F1" in capsys.readouterr().out
+
+
+def test_evaluate_rejects_unknown_label(project, capsys, monkeypatch):
+    monkeypatch.setenv("SIGNALS_DEVSET", str(project / "no-devset"))
+    assert main(["train", "--quick"]) == 0
+    bad = project / "bad.csv"
+    bad.write_text("text,label\nWe strike,angry\n")
+    assert main(["evaluate", str(bad)]) == 1
+    assert "unknown label 'angry'" in capsys.readouterr().err
