@@ -100,6 +100,15 @@ def cmd_agree(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add(args: argparse.Namespace) -> int:
+    from signals.add import add_statements
+
+    result = add_statements(args.file, args.statements, args.labels, args.origin, args.annotator)
+    print(f"{args.file}: {result['added']} statements added, {result['present']} already present, "
+          f"{result['labels']} labels recorded → {args.statements}")
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from signals.train import compare, train
 
@@ -261,6 +270,14 @@ def build_parser() -> argparse.ArgumentParser:
     label.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     label.add_argument("--seed", type=int, default=0, help="shuffle seed for --order random")
     label.set_defaults(handler=cmd_label)
+
+    add = commands.add_parser("add", help="add statements from a CSV (exemplars, your own)")
+    add.add_argument("file", type=Path, help="CSV with text[,speaker,group,date,source,label,note]")
+    add.add_argument("--origin", choices=["user", "exemplar"], default="user")
+    add.add_argument("--annotator", help="who gave the file's labels (needed with a label column)")
+    add.add_argument("--statements", type=Path, default=Path("labels/statements.csv"))
+    add.add_argument("--labels", type=Path, default=Path("labels/labels.csv"))
+    add.set_defaults(handler=cmd_add)
 
     agree = commands.add_parser("agree", help="agreement among annotators")
     agree.add_argument("--statements", type=Path, default=Path("labels/statements.csv"))
