@@ -29,6 +29,7 @@ class BatchExplanation:
     intercept: np.ndarray           # (classes,)
     decision: np.ndarray            # (statements, classes)
     probabilities: np.ndarray       # (statements, classes)
+    labels: np.ndarray              # (statements,) the classifier's decision rule applied
     spans: list[np.ndarray]         # per statement: (phrases, 2) start, end
     weights: list[np.ndarray]       # per statement: (phrases, classes) contributions
     known_terms: np.ndarray         # distinct words of the statement the model has a weight for
@@ -44,6 +45,7 @@ def explain_batch(model: Pipeline, analyses: list[Analysis]) -> BatchExplanation
     matrix = sparse.csr_matrix(vectorizer.transform(analyses))
     decision = np.asarray(matrix @ classifier.coef_.T) + classifier.intercept_
     probabilities = classifier.predict_proba(matrix)
+    labels = classifier.labels_from_proba(probabilities)
     coef = classifier.coef_  # (classes, features)
 
     doc_ids, feature_ids, starts, ends = [], [], [], []
@@ -74,7 +76,7 @@ def explain_batch(model: Pipeline, analyses: list[Analysis]) -> BatchExplanation
         empty_spans = [np.zeros((0, 2), dtype=np.int64)] * len(analyses)
         empty_weights = [np.zeros((0, n_classes))] * len(analyses)
         return BatchExplanation(list(classifier.classes_), classifier.intercept_, decision,
-                                probabilities, empty_spans, empty_weights, known, words, cues)
+                                probabilities, labels, empty_spans, empty_weights, known, words, cues)
 
     # x value of each occurrence's (statement, feature), and how many spans share it.
     n_features = matrix.shape[1]
@@ -98,7 +100,7 @@ def explain_batch(model: Pipeline, analyses: list[Analysis]) -> BatchExplanation
     spans = [phrases[bounds[i]:bounds[i + 1], 1:] for i in range(len(analyses))]
     weights = [totals[bounds[i]:bounds[i + 1]] for i in range(len(analyses))]
     return BatchExplanation(list(classifier.classes_), classifier.intercept_, decision,
-                            probabilities, spans, weights, known, words, cues)
+                            probabilities, labels, spans, weights, known, words, cues)
 
 
 # Cues that carry no explicit signal by themselves (codebook rule 6 territory).

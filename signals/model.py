@@ -19,6 +19,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.dummy import DummyClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -37,6 +38,7 @@ DEFAULT_PARAMS = {
     "C": 2.0,
     "min_df": 1,
     "sublinear_tf": True,
+    "mixed_threshold": 0.5,
 }
 GRID = {
     "word_ngrams": [1, 2],
@@ -50,6 +52,49 @@ CV_FOLDS = 5
 CV_REPEATS = 3
 
 
+class ToneClassifier(ClassifierMixin, BaseEstimator):
+    """Multinomial logistic regression with balanced class weights and one rule for `mixed`.
+
+    Mixed wins only when P(mixed) ≥ `mixed_threshold` (default 0.5: more likely than not);
+    otherwise the label is the more probable of escalatory and restraining. Real statements are
+    rarely mixed, and a pure label with its probabilities is more useful than a hesitant mixed.
+    The probabilities are the regression's own, and `coef_`/`intercept_` are its weights, so
+    explanations stay exact.
+    """
+
+    def __init__(self, C: float = 2.0, mixed_threshold: float = 0.5, seed: int = 0) -> None:
+        self.C = C
+        self.mixed_threshold = mixed_threshold
+        self.seed = seed
+
+    def fit(self, X, y) -> ToneClassifier:
+        self.regression_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=5000,
+                                              random_state=self.seed).fit(X, y)
+        self.classes_ = self.regression_.classes_
+        self.coef_ = self.regression_.coef_
+        self.intercept_ = self.regression_.intercept_
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        return self.regression_.decision_function(X)
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self.regression_.predict_proba(X)
+
+    def predict(self, X) -> np.ndarray:
+        return self.labels_from_proba(self.predict_proba(X))
+
+    def labels_from_proba(self, probabilities: np.ndarray) -> np.ndarray:
+        """The documented rule, applied to rows of probabilities in `classes_` order."""
+        classes = list(self.classes_)
+        pure = [classes.index(label) for label in ("escalatory", "restraining") if label in classes]
+        labels = np.asarray(classes)[np.asarray(pure)[probabilities[:, pure].argmax(axis=1)]]
+        if "mixed" in classes:
+            mixed = probabilities[:, classes.index("mixed")] >= self.mixed_threshold
+            labels = np.where(mixed, "mixed", labels)
+        return labels
+
+
 def build_pipeline(params: dict | None = None, seed: int = 0) -> Pipeline:
     """The model: features, TF-IDF and a class-weighted multinomial logistic regression."""
     params = {**DEFAULT_PARAMS, **(params or {})}
@@ -59,8 +104,8 @@ def build_pipeline(params: dict | None = None, seed: int = 0) -> Pipeline:
         ("features", TfidfVectorizer(analyzer=analyzer, min_df=params["min_df"],
                                      sublinear_tf=params["sublinear_tf"], lowercase=False,
                                      dtype=np.float64)),
-        ("classify", LogisticRegression(C=params["C"], class_weight="balanced", max_iter=5000,
-                                        random_state=seed)),
+        ("classify", ToneClassifier(C=params["C"], mixed_threshold=params["mixed_threshold"],
+                                    seed=seed)),
     ])
 
 

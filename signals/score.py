@@ -64,7 +64,7 @@ def score_batch(model: Pipeline, records: list[dict], top: int = 5) -> list[dict
 def _result(record: dict, text: str, explanation: BatchExplanation, row: int, top: int) -> dict:
     classes = explanation.classes
     probabilities = explanation.probabilities[row]
-    predicted = int(np.argmax(probabilities))
+    predicted = classes.index(explanation.labels[row])
     esc, res = classes.index("escalatory"), classes.index("restraining")
     known, words = int(explanation.known_terms[row]), int(explanation.words[row])
     weak = explanation.explicit_cues[row] == 0 or probabilities[predicted] < CONFIDENT
@@ -131,10 +131,9 @@ def evaluate_file(model: Pipeline, path) -> dict:
         truth.append(label)
     if not texts:
         raise SignalsError(f"{path}: no labelled statements")
-    proba = model.predict_proba(texts)
-    order = [list(model.classes_).index(label) for label in LABELS]
-    proba = proba[:, order]
-    predicted = np.asarray(LABELS)[proba.argmax(axis=1)]
+    raw = model.predict_proba(texts)
+    predicted = model.named_steps["classify"].labels_from_proba(raw)
+    proba = raw[:, [list(model.classes_).index(label) for label in LABELS]]
     metrics = classification_metrics(truth, predicted)
     metrics.update(probability_metrics(truth, proba, LABELS))
     return metrics

@@ -108,7 +108,8 @@ def _cv_section(frame: pd.DataFrame, cv, baseline) -> dict:
 def dev_section(model: Pipeline, dev: pd.DataFrame) -> dict:
     """The model's figures on the real dev set: classification, tone AUC, calibration."""
     probabilities = _ordered_proba(model, dev["text"].tolist())
-    predicted = np.asarray(LABELS)[probabilities.argmax(axis=1)]
+    predicted = model.named_steps["classify"].labels_from_proba(
+        probabilities[:, [LABELS.index(label) for label in model.classes_]])
     section = classification_metrics(dev["label"], predicted)
     section.update(probability_metrics(dev["label"], probabilities, LABELS))
     return section
