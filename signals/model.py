@@ -62,13 +62,15 @@ class ToneClassifier(ClassifierMixin, BaseEstimator):
     explanations stay exact.
     """
 
-    def __init__(self, C: float = 2.0, mixed_threshold: float = 0.5, seed: int = 0) -> None:
+    def __init__(self, C: float = 2.0, mixed_threshold: float = 0.5,
+                 class_weight: str | None = "balanced", seed: int = 0) -> None:
         self.C = C
         self.mixed_threshold = mixed_threshold
+        self.class_weight = class_weight
         self.seed = seed
 
     def fit(self, X, y) -> ToneClassifier:
-        self.regression_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=5000,
+        self.regression_ = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=5000,
                                               random_state=self.seed).fit(X, y)
         self.classes_ = self.regression_.classes_
         self.coef_ = self.regression_.coef_
