@@ -230,18 +230,17 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     from signals import report
 
-    freq = report.check_freq(args.freq)
+    freq, by_group = report.check_freq(args.freq), args.by == "group"
     if args.scores:
-        records = report.read_scores(args.scores)
-        source = f"scores file {args.scores}"
+        result = report.report_scores_file(args.scores, freq, by_group)
     else:
         records, trained_now = report.score_statements(
             args.statements, args.model, args.labels, args.include_exemplars
         )
-        source = f"{args.statements} scored with {args.model}"
         if trained_now:
             print(f"no model at {args.model}: trained one from {args.labels}", file=sys.stderr)
-    result = report.build_report(records, freq=freq, by_group=args.by == "group", source=source)
+        source = f"{args.statements} scored with {args.model}"
+        result = report.build_report(records, freq, by_group, source)
     out = args.out or Path("reports") / date.today().isoformat()
     print(f"report written to {report.write_report(result, out)}")
     return 0
