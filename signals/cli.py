@@ -40,11 +40,11 @@ def cmd_label(args: argparse.Namespace) -> int:
     queue = label.session_queue(
         statements, labels, args.annotator, order=args.order, seed=args.seed, model=model
     )
-    session = label.Session(
-        queue, args.annotator, args.labels,
-        read=label.terminal_reader(sys.stdin), write=lambda text: print(text, flush=True),
-    )
-    result = session.run()
+    with label.terminal_reader(sys.stdin) as read:
+        session = label.Session(
+            queue, args.annotator, args.labels, read, write=lambda text: print(text, flush=True)
+        )
+        result = session.run()
     print(
         f"{result.labelled} labelled, {result.skipped} skipped this session; "
         f"{result.remaining} left for {args.annotator.strip()} (saved in {args.labels})"

@@ -187,7 +187,8 @@ def read_labels(
 ) -> pd.DataFrame:
     """Load and validate the labels table against the known statement ids."""
     path = Path(path)
-    if missing_ok and not path.exists():
+    # A process killed between creating the file and its first write leaves it empty.
+    if missing_ok and (not path.exists() or path.stat().st_size == 0):
         return pd.DataFrame(columns=LABEL_COLUMNS)
     rows = read_csv_rows(path, LABEL_COLUMNS)
     seen: dict[tuple[str, str], int] = {}
@@ -214,11 +215,21 @@ def read_labels(
 
 
 def append_label(path: Path, row: dict) -> None:
-    """Append one annotation durably: a single write of one line, flushed to disk at once."""
+    """Append one annotation durably: a single write of one line, flushed to disk at once.
+
+    The row follows the file's own header, so a hand-edited file with reordered or extra
+    columns stays aligned.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     new_file = not path.exists() or path.stat().st_size == 0
-    text = rows_to_csv([row], LABEL_COLUMNS)
+    columns = LABEL_COLUMNS
+    if not new_file:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), None)
+        if header:
+            columns = [name.strip() for name in header]
+    text = rows_to_csv([row], columns)
     if not new_file:
         text = text.split("\n", 1)[1]
         with open(path, "rb") as handle:
