@@ -18,7 +18,23 @@ DEFAULT_MODEL = Path("training/model.joblib")
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    raise SignalsError("extract is not implemented yet")
+    """Extract statements from every readable article; warn about the others.
+
+    Exit 0 when at least one article was read (unreadable ones are warned about on stderr);
+    fail only when nothing could be read, leaving the statements table untouched.
+    """
+    from signals.extract import extract_paths
+    from signals.store import merge_statements
+
+    result = extract_paths(args.paths)
+    if not result.files:
+        raise SignalsError("nothing to extract: " + "; ".join(result.problems))
+    for problem in result.problems:
+        print(f"signals: warning: skipped {problem}", file=sys.stderr)
+    added, present = merge_statements(args.out, result.rows)
+    print(f"extracted {len(result.rows)} statements from {len(result.files)} files: "
+          f"{added} added, {present} already present → {args.out}")
+    return 0
 
 
 def cmd_label(args: argparse.Namespace) -> int:

@@ -1,0 +1,1171 @@
+"""Article text → the quoted statements of Iran-aligned militias, with speaker, group and date.
+
+A pipeline of small steps, each undoing one difficulty of real article text:
+
+1. layout   — lines become paragraphs: figure captions are set aside (their dates are evidence),
+              sentences broken by page debris are rejoined, markdown emphasis and link syntax are
+              removed, and an offset map keeps every character pointing into the original file;
+2. quotes   — quoted spans in curly or straight marks (nested ‘…’ stay inside); a missing
+              closing mark ends at the paragraph end; news-style quotes running over paragraphs
+              and quotes split by their attribution ("We will," he said, "respond.") are joined;
+3. speakers — the attribution around each quote ("X said", "said X", "X, spokesman for Y,
+              said", "the statement said", "a statement attributed to Y", "X's speech", "he
+              added") resolved through the gazetteer; words of officials, analysts and other
+              non-militia actors, and scare quotes, are dropped;
+4. dates    — the day the words were said: from the attribution sentence, a figure caption,
+              the speaker's earlier statements or the sentence reporting their speech, with
+              weekdays and undated days counted back from the article's publication date.
+
+The library never prints: problems with files come back as messages for the caller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from signals.errors import SignalsError
+from signals.gazetteer import Entity, Gazetteer
+from signals.store import read_text
+
+MIN_WORDS = 5  # a shorter quote is a scare quote or a name, unless it is a directly said sentence
+SHORT_MIN_WORDS = 3
+MASK = "\ue000"  # stands in for the words of statement quotes, so attribution never reads them
+
+# ---------------------------------------------------------------- vocabulary
+
+_SPEECH_VERBS = (
+    "said|says|say|saying|stated|stating|added|adds|adding|told|tells|telling|wrote|writes|"
+    "writing|tweeted|posted|declared|declares|declaring|announced|announces|announcing|warned|"
+    "warns|warning|threatened|threatens|threatening|vowed|vows|vowing|stressed|stresses|"
+    "stressing|insisted|insists|insisting|noted|noting|explained|explains|explaining|continued|"
+    "accused|accuses|accusing|claimed|affirmed|affirms|confirmed|confirms|urged|urges|urging|"
+    "asked|asking|replied|responded|described|describes|describing|read|reads|cited|citing|"
+    "quoted|quoting|pledged|pledges|promised|promises|boasted|mocked|argued|argues|commented|"
+    "remarked|emphasi[sz]ed|emphasi[sz]es|emphasi[sz]ing|underlined|indicated|revealed|"
+    "condemned|condemns|demanded|suggested|suggests|concluded|proclaimed|speaking|spoke|issued|"
+    "denounced|denounces|called|calling|hailed|hails|denied|denies|rejected|rejects|welcomed|"
+    "welcomes|went on|going on|according to"
+)
+_SPEECH_NOUNS = (
+    "statements?|speech|speeches|address|sermon|interview|tweet|post|message|remarks|comments|"
+    "words|excerpt|video|communiqu[eé]|declaration|letter|announcement|briefing|press conference"
+)
+_LEAD_CUES = (  # what makes a sentence report someone speaking on a day ("read" is too loose)
+    rf"(?!read\b|reads\b|called\b|calling\b|cited\b|quoted\b|according to\b)(?:{_SPEECH_VERBS})|"
+    "delivered|delivers|speech|statement|address|interview|sermon|remarks|comments"
+)
+_DISSEMINATION = "shared|published|circulated|broadcast|aired|carried|reported|translated|distributed"
+_ROLES = (
+    r"spokes(?:man|woman|person|people|men)|officials?|commanders?|leaders?|chief|boss|head|"
+    r"secretary[- ]general|MPs?|lawmakers?|members?|figures?|clerics?|representatives?|envoys?|"
+    r"deputy|analysts?|experts?|researchers?|ministers?|president|prime minister|PM|advis[eo]rs?|"
+    r"ambassadors?|diplomats?|sources?|officers?|generals?|governors?|directors?|mayors?|"
+    r"chairman|chairwoman|negotiators?|journalists?|professors?|correspondents?"
+)
+_LEADER_TITLES = {"leader", "chief", "boss", "head", "secretary-general", "secretary general"}
+_PREPOSITIONS = frozenset(
+    """on in at to from with by via of for against about after before toward towards through
+    under over into onto than like between among during despite near across behind within
+    without upon""".split()
+)
+_NAME_STOPWORDS = frozenset(
+    """the a an on in at but and then also when while as after before since yet so if
+    meanwhile however this that these those his her its their our we i you it he she they""".split()
+)
+
+SPEECH_VERB_RE = re.compile(rf"\b(?:{_SPEECH_VERBS})\b", re.I)
+SPEECH_CUE_RE = re.compile(rf"\b(?:{_SPEECH_VERBS}|{_SPEECH_NOUNS})\b", re.I)
+LEAD_CUE_RE = re.compile(rf"\b(?:{_LEAD_CUES})\b", re.I)
+CUE_OR_SPREAD_RE = re.compile(
+    rf"\b(?:(?P<spread>{_DISSEMINATION})|{_SPEECH_VERBS}|{_SPEECH_NOUNS})\b", re.I
+)
+ROLE_RE = re.compile(rf"\b(?:{_ROLES})\b")
+PRONOUN_RE = re.compile(r"\b(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t)\b")
+ANAPHOR_RE = re.compile(
+    r"\b[Tt]he\s+(?P<what>statement|post|tweet|message|communiqu[eé]|video|announcement|"
+    r"declaration|group|militia|movement|faction|organi[sz]ation|channel)\b"
+)
+_SOURCE_ANAPHORS = {"statement", "post", "tweet", "message", "communique", "communiqué", "video",
+                    "announcement", "declaration"}
+_MILITIA_WORDS = re.compile(r"\b(?:militias?|factions?|group|movement|resistance|armed)\b", re.I)
+NAMING_RE = re.compile(r"\b(?:so-called|called|dubbed|named|termed|titled|entitled|known as)\s*$")
+
+# ---------------------------------------------------------------- dates
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+         ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+         ("oct", "october"), ("nov", "november"), ("dec", "december")],
+        start=1,
+    )
+    for name in names
+}
+_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
+DATE_RE = re.compile(
+    rf"\b(?P<iy>\d{{4}})-(?P<im>\d{{2}})-(?P<id>\d{{2}})\b"
+    rf"|\b(?P<m1>{_MONTH})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y1>\d{{4}})\b)?"
+    rf"|\b(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>{_MONTH})\b\.?(?:,?\s+(?P<y2>\d{{4}})\b)?"
+    rf"|\b(?P<n1>\d{{1,2}})/(?P<n2>\d{{1,2}})/(?P<ny>\d{{4}})\b"
+    r"|\b(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
+    r"|\b(?P<rel>[Yy]esterday|[Tt]oday|[Tt]onight|[Ll]ast night|[Tt]his morning)\b"
+)
+PUB_LINE_RE = re.compile(
+    rf"^(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\s*,?\s*)?"
+    rf"(?:{_MONTH}\.?\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\.?,?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})"
+    r"(?:\s*(?:[•|·,-].*|\d{1,2}:\d{2}.*))?$"
+)
+# a date right after one of these words is not the day of the statement ("since July 25")
+_NOT_THE_DAY = frozenset(
+    "since after before until till following from by ago next coming between prior ahead".split()
+)
+FIGURE_REF_RE = re.compile(r"\((?:see\s+)?(?:Figure|Fig\.?)\s*(\d+)\)", re.I)
+CAPTION_RE = re.compile(r"^(?:Figure|Fig\.?)\s*(\d+)\s*[:.\-–]\s*(.*)$", re.I)
+
+
+@dataclass(frozen=True)
+class DateHit:
+    """A date expression in a sentence; `usable` is False after 'since', 'until' and the like."""
+
+    start: int
+    end: int
+    value: date | None
+    usable: bool
+    spread: bool  # the day something was shared or published, not said
+    strong: bool  # "on July 8", "on Tuesday", "yesterday": a day given as when something happened
+
+
+def publication_date(raw: str) -> date | None:
+    """The article's own date: the first line near the top that is nothing but a date."""
+    for line in raw.splitlines()[:30]:
+        line = line.strip()
+        if PUB_LINE_RE.match(line):
+            days = [_date_value(hit, None) for hit in DATE_RE.finditer(line)]
+            return next((day for day in days if day is not None), None)
+    return None
+
+
+def _date_value(match: re.Match, pub: date | None) -> date | None:
+    """The calendar day a date expression means, relative weekdays counted back from `pub`."""
+    groups = match.groupdict()
+    try:
+        if groups["iy"]:
+            return date(int(groups["iy"]), int(groups["im"]), int(groups["id"]))
+        if groups["n1"]:
+            day, month = int(groups["n1"]), int(groups["n2"])
+            if day <= 12 < month:
+                day, month = month, day
+            return date(int(groups["ny"]), month, day)
+        if groups["m1"] or groups["m2"]:
+            month = _MONTHS[(groups["m1"] or groups["m2"]).lower().rstrip(".")]
+            day = int(groups["d1"] or groups["d2"])
+            year = groups["y1"] or groups["y2"]
+            if year:
+                return date(int(year), month, day)
+            if pub is None:
+                return None
+            guess = date(pub.year, month, day)
+            return guess if guess <= pub + timedelta(days=7) else date(pub.year - 1, month, day)
+    except ValueError:
+        return None
+    if pub is None:
+        return None
+    if groups["wd"]:
+        return pub - timedelta(days=(pub.weekday() - _WEEKDAYS.index(groups["wd"].lower())) % 7)
+    back = 1 if groups["rel"].lower() in ("yesterday", "last night") else 0
+    return pub - timedelta(days=back)
+
+
+def date_hits(text: str, pub: date | None) -> list[DateHit]:
+    """Date expressions in a (masked) sentence, each judged usable or not, shared or said."""
+    hits = []
+    for match in DATE_RE.finditer(text):
+        before = re.findall(r"[A-Za-z]+", text[max(0, match.start() - 40):match.start()])
+        words = [w.lower() for w in before if w.lower() not in ("the", "on", "early", "late",
+                                                                "earlier", "last", "this")]
+        ranged = re.match(r"\s*[-–]\s*\d|\s*[-–]\s*[A-Z][a-z]+ \d", text[match.end():])
+        usable = not (words and words[-1] in _NOT_THE_DAY) and not ranged
+        cues = list(CUE_OR_SPREAD_RE.finditer(text[:match.start()]))
+        spread = bool(cues) and cues[-1].group("spread") is not None
+        strong = bool(match.group("wd") or match.group("rel")
+                      or re.search(r"\b[Oo]n\s+$", text[:match.start()]))
+        hits.append(DateHit(match.start(), match.end(), _date_value(match, pub), usable, spread,
+                            strong))
+    return hits
+
+
+def best_hit(hits: list[DateHit]) -> DateHit | None:
+    """The first usable day, preferring days given as when something happened."""
+    usable = [h for h in hits if h.usable and h.value]
+    return next((h for h in usable if h.strong), usable[0] if usable else None)
+
+
+# ---------------------------------------------------------------- 1. layout
+
+
+@dataclass
+class Paragraph:
+    """A logical paragraph of cleaned text; `pos[i]` is the original offset of `text[i]`."""
+
+    index: int
+    text: str
+    pos: list[int]
+    heading: bool = False
+    masked: str = ""
+    sentences: list[tuple[int, int]] = field(default_factory=list)
+
+
+LINK_RE = re.compile(r"\[((?:[^\[\]\\]|\\.)*?)\s*(?:\\\((?:[^\\]|\\.)*?\\\))?\s*\]\([^)\s]*\)")
+BOLD_RE = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+ITALIC_RE = re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])")
+_TERMINAL = tuple(".!?:;\"”’)]…")
+
+
+def layout(raw: str) -> tuple[list[Paragraph], dict[str, str]]:
+    """Paragraphs of clean text with offset maps, and figure captions by number."""
+    captions: dict[str, str] = {}
+    blocks: list[list[tuple[int, int]]] = []
+    offset = 0
+    for line in raw.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        stripped = body.strip()
+        start = offset + len(body) - len(body.lstrip())
+        offset += len(line)
+        if not stripped:
+            continue
+        caption = CAPTION_RE.match(stripped)
+        if caption:
+            captions[caption.group(1)] = caption.group(2)
+            continue
+        span = (start, start + len(stripped))
+        if blocks and _continues(raw[slice(*blocks[-1][-1])], stripped):
+            blocks[-1].append(span)  # a sentence broken by page debris or a caption
+        else:
+            blocks.append([span])
+    paragraphs = []
+    for index, block in enumerate(blocks):
+        text, pos = "", []
+        for number, (start, end) in enumerate(block):
+            if number:
+                text += " "
+                pos.append(block[number - 1][1])
+            text += raw[start:end]
+            pos.extend(range(start, end))
+        pos.append(block[-1][1])
+        for pattern in (LINK_RE, BOLD_RE, ITALIC_RE):
+            text, pos = _keep_inner(text, pos, pattern)
+        words = text.split()
+        heading = len(words) <= 8 and not text.endswith(_TERMINAL) and not re.search("[\"“”]", text)
+        paragraphs.append(Paragraph(index, text, pos, heading))
+    return paragraphs, captions
+
+
+def _continues(previous: str, line: str) -> bool:
+    return not previous.endswith(_TERMINAL) and line[:1].islower()
+
+
+def _keep_inner(text: str, pos: list[int], pattern: re.Pattern) -> tuple[str, list[int]]:
+    """Replace each match by its first group, carrying the offset map along."""
+    out: list[str] = []
+    out_pos: list[int] = []
+    last = 0
+    for match in pattern.finditer(text):
+        inner_start, inner_end = match.span(1)
+        out.append(text[last:match.start()] + text[inner_start:inner_end])
+        out_pos.extend(pos[last:match.start()] + pos[inner_start:inner_end])
+        last = match.end()
+    out.append(text[last:])
+    out_pos.extend(pos[last:])
+    return "".join(out), out_pos
+
+
+# ---------------------------------------------------------------- 2. quotes
+
+
+@dataclass
+class Quote:
+    """One quoted span of a paragraph: marks at `open` and `close - 1`, words in [start, end)."""
+
+    para: int
+    open: int
+    start: int
+    end: int
+    close: int
+    closed: bool
+
+
+@dataclass
+class Candidate:
+    """Quoted words that may be a statement: one or more pieces (split or multi-paragraph)."""
+
+    pieces: list[Quote]
+    text: str = ""
+    long: bool = False
+    last_char: str = ""  # the final character inside the closing mark
+
+
+def find_quotes(para: Paragraph) -> list[Quote]:
+    """Top-level quotes of a paragraph; inner ‘…’ stay part of the enclosing quote."""
+    text, quotes = para.text, []
+    kind, opened = None, 0
+    for i, char in enumerate(text):
+        before = text[i - 1] if i else " "
+        after = text[i + 1] if i + 1 < len(text) else " "
+        if kind is None:
+            if char in "“„«" or (char == '"' and _opens(before, after)):
+                kind, opened = "double", i
+            elif char == "‘" and _opens(before, after):
+                kind, opened = "single", i
+        elif kind == "double":
+            if char in '”»"':
+                quotes.append(_quote(para, opened, i, closed=True))
+                kind = None
+            elif char in "“„«" and before.isspace():  # a new quote: the last one never closed
+                quotes.append(_quote(para, opened, i, closed=False))
+                opened = i
+        elif char == "’" and not after.isalpha() and not before.isspace():
+            quotes.append(_quote(para, opened, i, closed=True))
+            kind = None
+        elif char in "“\"":
+            kind, opened = "double", i
+    if kind == "double":
+        quotes.append(_quote(para, opened, len(text), closed=False))
+    return [quote for quote in quotes if quote.end > quote.start]
+
+
+def _opens(before: str, after: str) -> bool:
+    return (before.isspace() or before in "([{—–-/:") and not after.isspace()
+
+
+def _quote(para: Paragraph, opened: int, closing: int, closed: bool) -> Quote:
+    start, end = opened + 1, closing
+    if not closed:  # end an unclosed quote before trailing figure references
+        tail = re.search(r"(?:\s*\((?:see\s+)?(?:Figure|Fig\.?)\s*\d+\)\s*\.?)+\s*$",
+                         para.text[start:end], re.I)
+        if tail:
+            end = start + tail.start()
+    while start < end and para.text[start].isspace():
+        start += 1
+    while end > start and para.text[end - 1].isspace():
+        end -= 1
+    return Quote(para.index, opened, start, end, closing + 1 if closed else end, closed)
+
+
+def build_candidates(paragraphs: list[Paragraph], quotes: dict[int, list[Quote]]) -> list[Candidate]:
+    """Join multi-paragraph and split quotes into candidates, and judge which are statements."""
+    candidates: list[Candidate] = []
+    taken: set[int] = set()
+    for para in paragraphs:
+        for quote in quotes[para.index]:
+            if id(quote) in taken:
+                continue
+            pieces = [quote]
+            while True:
+                last = pieces[-1]
+                following = _continuation(paragraphs, quotes, last)
+                if following is None:
+                    following = _split_continuation(paragraphs[last.para], quotes, last)
+                if following is None:
+                    break
+                taken.add(id(following))
+                pieces.append(following)
+            candidates.append(_finish(paragraphs, pieces))
+    return candidates
+
+
+def _continuation(paragraphs: list[Paragraph], quotes: dict[int, list[Quote]], last: Quote):
+    """News style: an unclosed quote whose next paragraph opens with a quote mark goes on there."""
+    if last.closed or last.para + 1 >= len(paragraphs):
+        return None
+    following = quotes[last.para + 1]
+    if following and following[0].open == 0:
+        return following[0]
+    return None
+
+
+def _split_continuation(para: Paragraph, quotes: dict[int, list[Quote]], last: Quote):
+    """`"We will respond," he said, "at a time of our choosing."` is one statement."""
+    later = [q for q in quotes[para.index] if q.open >= last.close]
+    if not later or not last.closed:
+        return None
+    following = later[0]
+    gap = para.text[last.close:following.open]
+    words = para.text[following.start:following.end].split()
+    if (
+        para.text[last.start:last.end].endswith(",")
+        and words and words[0][:1].islower()
+        and len(gap.split()) <= 10
+        and SPLIT_GAP_RE.match(gap)
+    ):
+        return following
+    return None
+
+
+SPLIT_GAP_RE = re.compile(
+    rf"\s*,?\s*(?:[^,.;:!?\"“”]{{1,60}}?\s+(?:{_SPEECH_VERBS})|(?:{_SPEECH_VERBS})\s+[^,.;:!?\"“”]{{1,60}}?)"
+    r"(?:\s+(?:in|on|at|to|during)\s+[^,.;:!?\"“”]{1,40})?\s*,\s*$",
+    re.I,
+)
+
+
+def _finish(paragraphs: list[Paragraph], pieces: list[Quote]) -> Candidate:
+    parts = [paragraphs[q.para].text[q.start:q.end] for q in pieces]
+    text = " ".join(parts).rstrip(",").strip()
+    words = re.findall(r"[\w’'-]+", text)
+    return Candidate(pieces, text, len(words) >= MIN_WORDS, parts[-1][-1:])
+
+
+def _sentence_like(candidate: Candidate) -> bool:
+    """Short quoted words that read as a whole sentence ("We will respond.")."""
+    return (
+        len(re.findall(r"[\w’'-]+", candidate.text)) >= SHORT_MIN_WORDS
+        and candidate.text[:1].isupper()
+        and candidate.last_char in tuple(".!?,")
+        and candidate.pieces[-1].closed
+    )
+
+
+# ---------------------------------------------------------------- sentences
+
+
+ABBREVIATIONS = frozenset(
+    """u.s u.k u.n mr mrs ms dr gen lt col sgt capt sen rep st no vs jan feb mar apr jun jul aug
+    sep sept oct nov dec inc co corp jr sr prof rev gov maj adm e.g i.e etc""".split()
+)
+SHORT_ATTRIBUTION_RE = re.compile(
+    rf"^(?:[A-Z][\w’'.-]*\s+){{1,6}}(?:{_SPEECH_VERBS})\b(?:(?!\bthat\b)[^.!?{MASK}\"“”]){{0,60}}[.!?]"
+)
+
+
+def mask_paragraph(para: Paragraph, pieces: Iterable[Quote]) -> None:
+    """Hide the words of statement quotes (keeping their final mark) and split sentences."""
+    chars = list(para.text)
+    for quote in pieces:
+        keep_last = para.text[quote.end - 1] in ".!?," if quote.end > quote.start else False
+        for i in range(quote.start, quote.end - (1 if keep_last else 0)):
+            chars[i] = MASK
+    para.masked = "".join(chars)
+    para.sentences = split_sentences(para.masked)
+
+
+def split_sentences(masked: str) -> list[tuple[int, int]]:
+    """Sentence spans; `“…?” Fadlallah asked.` stays one sentence, abbreviations do not end one."""
+    cuts = [0]
+    for match in re.finditer(r"[.!?…]+([\"”’)\]]*)\s+", masked):
+        cut = match.end()
+        if cut >= len(masked):
+            continue
+        following = masked[cut]
+        if not (following.isupper() or following.isdigit() or following in "“\"‘([" + MASK):
+            continue
+        if masked[match.start()] == "." and _abbreviation(masked, match.start()):
+            continue
+        if match.group(1) and SHORT_ATTRIBUTION_RE.match(masked[cut:]):
+            continue
+        cuts.append(cut)
+    cuts.append(len(masked))
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+
+
+def _abbreviation(text: str, dot: int) -> bool:
+    token = re.search(r"([\w.]+)$", text[:dot])
+    if token is None:
+        return False
+    word = token.group(1).lower()
+    return word in ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+
+
+# ---------------------------------------------------------------- 3. speakers
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """Who said it: a person or a group/channel; `group` is empty for non-militia speakers."""
+
+    name: str
+    group: str
+    militia: bool
+    person: bool = True
+
+
+@dataclass
+class Mention:
+    """A possible speaker in a paragraph's masked text."""
+
+    start: int
+    end: int
+    kind: str  # person group channel other role pronoun anaphor name
+    text: str
+    entity: Entity | None = None
+    group: Entity | str | None = None  # a role's group; "anaphor" for "the group's spokesman"
+    prep: bool = False
+
+
+@dataclass
+class State:
+    """What an article has established so far, for pronouns, 'the statement' and dates."""
+
+    pub: date | None
+    last_person: Speaker | None = None
+    last_source: Speaker | None = None
+    last_group: str | None = None
+    dates: dict[str, date] = field(default_factory=dict)
+    local: dict[str, Speaker] = field(default_factory=dict)  # names placed earlier in the article
+
+
+def paragraph_mentions(masked: str, gazetteer: Gazetteer) -> list[Mention]:
+    """Names, roles, pronouns and anaphors in a masked paragraph, each flagged if after a preposition."""
+    named = [Mention(m.start, m.end, m.entity.kind, masked[m.start:m.end], m.entity)
+             for m in gazetteer.mentions(masked)]
+    found, consumed = list(named), []
+    for role in ROLE_RE.finditer(masked):
+        if any(m.start <= role.start() < m.end for m in named):
+            continue
+        mention, used = _role(masked, role, named)
+        consumed += used
+        if mention is not None:
+            found.append(mention)
+    found = [m for m in found if not any(m is used for used in consumed)]
+    for pronoun in PRONOUN_RE.finditer(masked):
+        found.append(Mention(pronoun.start(), pronoun.end(), "pronoun", pronoun.group().lower()))
+    for anaphor in ANAPHOR_RE.finditer(masked):
+        if not any(m.start <= anaphor.start() < m.end for m in found):
+            found.append(Mention(anaphor.start(), anaphor.end(), "anaphor",
+                                 anaphor.group("what").lower()))
+    for mention in found:
+        mention.prep = _after_preposition(masked, mention.start)
+    return sorted(found, key=lambda m: m.start)
+
+
+def _role(masked: str, role: re.Match, named: list[Mention]) -> tuple[Mention | None, list]:
+    """A role word with the group it belongs to ("KH spokesman", "spokesperson for the PMF").
+
+    Returns the mention (None when a person's name takes over) and the group mentions it used.
+    """
+    start, end = role.span()
+    group: Entity | str | None = None
+    used = []
+    for m in named:
+        if m.kind == "person" and (
+            re.fullmatch(r"\s+(?:[A-Z][\w.]*\s+)?", masked[end:m.start])
+            or re.fullmatch(r"\s*,\s*(?:the|a|an)?\s*(?:[\w’'-]+\s+){0,3}", masked[m.end:start])
+        ):
+            return None, []  # "Hezbollah chief Naim Qassem", "Qais al-Khazali, the leader of AAH"
+        if m.kind not in ("group", "channel", "other"):
+            continue
+        if re.fullmatch(r"(?:['’]s?)?\s+(?:[\w-]+\s+){0,2}", masked[m.end:start]):
+            group, start = m.entity, min(start, m.start)
+            used.append(m)
+        elif group is None and re.fullmatch(
+            r"\s+(?:for|of|in|from|at|with|to)\s+(?:the\s+)?(?:[A-Z][\w’'-]*['’]s\s+)?"
+            r"(?:[\w-]+\s+){0,2}",
+            masked[end:m.start],
+        ):
+            group, end = m.entity, max(end, m.end)
+            used.append(m)
+    before = masked[max(0, start - 60):start]
+    after = masked[end:end + 80]
+    anaphor = re.search(
+        r"\b[Tt]he\s+(?:group|faction|militia|movement|organi[sz]ation)(?:['’]s)?\s+"
+        r"(?:[\w-]+\s+){0,2}$",
+        before,
+    )
+    if group is None and anaphor:
+        group, start = "anaphor", start - len(before) + anaphor.start()
+    name = re.match(r"\s+((?:[A-Z][\w’'-]+[ \t]+){1,3}?(?:al-|el-|Al-)?[A-Z][\w’'-]+)", after)
+    if isinstance(group, Entity) and group.militia and name and not _stopword_name(name.group(1)):
+        full = name.group(1)
+        return Mention(start, end + name.end(), "person", full,
+                       Entity(full, "person", group.group)), used
+    if group is None and (_MILITIA_WORDS.search(after[:60].split(",")[0])
+                          or _MILITIA_WORDS.search(before[-25:])):
+        group = "militia"
+    return Mention(start, end, "role", role.group().lower(), None, group), used
+
+
+def _stopword_name(name: str) -> bool:
+    return name.split()[0].lower() in _NAME_STOPWORDS
+
+
+def _after_preposition(masked: str, start: int) -> bool:
+    match = re.search(r"([A-Za-z]+)\s+(?:(?:the|a|an)\s+)?[\"“‘]?$", masked[max(0, start - 30):start])
+    return match is not None and match.group(1).lower() in _PREPOSITIONS
+
+
+def resolve(mention: Mention, state: State, gazetteer: Gazetteer) -> Speaker | None:
+    """The speaker a mention stands for, or None when it cannot be known."""
+    if mention.kind in ("person", "group", "channel"):
+        entity = mention.entity
+        assert entity is not None
+        if mention.kind == "person" and _name_key(entity.name) in state.local:
+            return state.local[_name_key(entity.name)]
+        return Speaker(entity.name, entity.group, True, mention.kind == "person")
+    if mention.kind == "other":
+        return Speaker(mention.entity.name if mention.entity else mention.text, "", False)
+    if mention.kind == "name":
+        return Speaker(mention.text, "", False)
+    if mention.kind == "pronoun":
+        if mention.text in ("he", "she"):
+            return state.last_person
+        return state.last_source or _group_speaker(state.last_group)
+    if mention.kind == "anaphor":
+        if mention.text in _SOURCE_ANAPHORS:
+            return state.last_source or _group_speaker(state.last_group)
+        return _group_speaker(state.last_group)
+    return _role_speaker(mention, state, gazetteer)
+
+
+def _group_speaker(group: str | None) -> Speaker | None:
+    return Speaker(group, group, True, person=False) if group else None
+
+
+def _role_speaker(mention: Mention, state: State, gazetteer: Gazetteer) -> Speaker | None:
+    group = mention.group
+    if group == "anaphor":
+        group = gazetteer.entity(state.last_group) if state.last_group else None
+        if group is None:
+            return None
+    if group == "militia":
+        return None  # "a spokesman for an Iran-backed militia": which one is unknown
+    if group is None:
+        return Speaker(mention.text, "", False)
+    assert isinstance(group, Entity)
+    if not group.militia:
+        return Speaker(f"{group.name} {mention.text}", "", False)
+    if mention.text in _LEADER_TITLES:
+        leader = gazetteer.leader(group.group, state.pub)
+        if leader is not None:
+            return Speaker(leader.name, leader.group or group.group, True)
+    return Speaker(f"{group.group} {mention.text}", group.group, True)
+
+
+@dataclass
+class Attribution:
+    """The speaker of a quote and whether the attribution sits right next to it."""
+
+    speaker: Speaker | None
+    direct: bool = False
+    explicit: bool = False  # a subject was named (so no falling back to an earlier voice)
+
+
+_PERSON_KINDS = ("person", "role", "name", "other")
+_NAME_WORD = r"(?:(?:al|el|bin|ibn)[-\s])?[A-Z][\w’'-]*"
+NAME_RE = re.compile(rf"{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,3}}")
+NEGATED_RE = re.compile(r"\b(?:not|n't|never|declined to|refused to|no)\s+(?:\w+\s+)?$", re.I)
+
+
+def attribute_after(para: Paragraph, start: int, end: int, mentions: list[Mention],
+                    state: State, gazetteer: Gazetteer) -> Attribution | None:
+    """`"…," X said` / `"…," said X` / `"…," according to X`: the clause after the quote."""
+    segment = para.masked[start:end]
+    lead = re.match(r"[\s,;:—–-]*", segment).end()
+    rest = segment[lead:]
+    verb_first = re.match(rf"(?:{_SPEECH_VERBS})\s+(?P<np>[^,.;:!?{MASK}\"“”]+)", rest, re.I)
+    np_first = re.match(
+        rf"(?P<np>[^.;!?{MASK}\"“”]{{1,160}}?)\s+(?:\w+ly\s+|also\s+|then\s+|later\s+|"
+        rf"further\s+|has\s+|had\s+)*(?:{_SPEECH_VERBS})\b",
+        rest,
+        re.I,
+    )
+    if verb_first and verb_first.group("np").split()[0].lower() not in ("that", "to", "in", "on"):
+        np_start, np_end = verb_first.span("np")
+    elif np_first and len(np_first.group("np").split()) <= 25:
+        np_start, np_end = np_first.span("np")
+    else:
+        return None
+    np_start, np_end = start + lead + np_start, start + lead + np_end
+    inside = [m for m in mentions if np_start <= m.start and m.end <= np_end]
+    pool = inside + _unknown_names(para.masked, np_start, np_end, inside)
+    pool.sort(key=lambda m: (m.prep, m.start))
+    return _choose(pool[:1], inside, state, gazetteer, direct=True)
+
+
+def attribute_before(para: Paragraph, start: int, end: int, mentions: list[Mention],
+                     state: State, gazetteer: Gazetteer) -> Attribution | None:
+    """`X said: "…"`, `On July 8, X stated, "…"`, `a statement attributed to X read "…"`.
+
+    The subject of the speech verb nearest the quote speaks (a person before a group); failing
+    that, the source its statement is credited to ('attributed to X', "X's speech").
+    """
+    segment = para.masked[start:end]
+    inside = [m for m in mentions if start <= m.start and m.end <= end]
+    verbs = [v for v in SPEECH_VERB_RE.finditer(segment) if v.group().lower() != "according to"]
+    direct = bool(re.search(rf"(?:{_SPEECH_VERBS})\s*(?:that\s*)?[,:]?\s*$|:\s*$", segment, re.I))
+    if verbs:
+        limit = start + verbs[-1].start()
+        pool = [m for m in inside if m.end <= limit and not m.prep]
+        pool += _adjacent_name(para.masked, start, limit, inside)
+        pool.sort(key=lambda m: -m.end)
+    elif SPEECH_CUE_RE.search(segment) or segment.rstrip().endswith(":"):
+        pool = [m for m in inside if not m.prep]
+    else:
+        return None
+    people = [m for m in pool if (m.kind in _PERSON_KINDS or m.text in ("he", "she"))
+              and not _apposition(para.masked, m, pool)]
+    others = [m for m in pool if m.kind not in _PERSON_KINDS and m.text not in ("he", "she")]
+    ranked = people + others + _source_phrase(segment, start, inside)
+    return _choose(ranked, inside, state, gazetteer, direct)
+
+
+def _apposition(masked: str, role: Mention, pool: list[Mention]) -> bool:
+    """A role right after a name describes that name ("X, a senior commander in KSS,")."""
+    return role.kind == "role" and any(
+        m.kind in ("name", "person") and m.end <= role.start
+        and re.fullmatch(r"\s*,\s*(?:the|a|an)?\s*(?:[\w’'-]+\s+){0,3}", masked[m.end:role.start])
+        for m in pool
+    )
+
+
+def _choose(ranked: list[Mention], inside: list[Mention], state: State, gazetteer: Gazetteer,
+            direct: bool) -> Attribution | None:
+    """The first mention that names a speaker; pronouns without an antecedent are passed over."""
+    for mention in ranked:
+        if mention.kind == "name":
+            speaker = _named(mention, inside, state)
+        else:
+            speaker = resolve(mention, state, gazetteer)
+        explicit = mention.kind not in ("pronoun", "anaphor")
+        if speaker is not None or explicit:
+            if speaker is not None and mention.kind == "person" and mention.entity is not None:
+                _register(state, mention.entity.name, speaker)
+            return Attribution(speaker, direct, explicit)
+    return None
+
+
+def _named(mention: Mention, inside: list[Mention], state: State) -> Speaker:
+    """A name the gazetteer does not know: met before, or placed by an apposition, or no militia.
+
+    "Abu Hadi al-Maliki, a senior commander in Kataib Sayyid al-Shuhada," speaks for KSS, and
+    so does "Maliki" later in the same article.
+    """
+    known = state.local.get(_name_key(mention.text)) or state.local.get(_surname_key(mention.text))
+    if known is not None:
+        return known
+    for role in inside:
+        group = role.group if role.kind == "role" else None
+        if isinstance(group, Entity) and group.militia and 0 <= role.start - mention.end <= 25:
+            speaker = Speaker(mention.text, group.group, True)
+            _register(state, mention.text, speaker)
+            return speaker
+    return Speaker(mention.text, "", False)
+
+
+def _register(state: State, name: str, speaker: Speaker) -> None:
+    state.local[_name_key(name)] = speaker
+    state.local[_surname_key(name)] = speaker
+
+
+def _name_key(name: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", name.casefold().replace("’", "").replace("'", "")))
+
+
+def _surname_key(name: str) -> str:
+    last = _name_key(name).split()[-1:] or [""]
+    return "surname:" + last[0]
+
+
+def _unknown_names(masked: str, start: int, end: int, known: list[Mention]) -> list[Mention]:
+    """Capitalised names the gazetteer does not know ("CENTCOM", "Ali Hussein")."""
+    found = []
+    for match in NAME_RE.finditer(masked[start:end]):
+        a, b = start + match.start(), start + match.end()
+        words = match.group().split()
+        while words and words[0].lower() in _NAME_STOPWORDS:
+            words = words[1:]
+        if not words or any(m.start < b and a < m.end for m in known):
+            continue
+        text = " ".join(words)
+        found.append(Mention(b - len(text), b, "name", text, prep=_after_preposition(masked, a)))
+    return found
+
+
+def _adjacent_name(masked: str, start: int, limit: int, known: list[Mention]) -> list[Mention]:
+    """An unknown name right before the speech verb is the subject ("Aoun declared")."""
+    match = re.search(
+        rf"({NAME_RE.pattern})\s*(?:\([^)]*\)\s*)?(?:,[^,]{{1,80}},\s*)?"
+        r"(?:(?:\w+ly|also|then|later|has|had|have|on \w+)\s+)*$",
+        masked[start:limit],
+    )
+    if match is None:
+        return []
+    return [m for m in _unknown_names(masked, start + match.start(1), start + match.end(1), known)
+            if not m.prep]
+
+
+def _source_phrase(segment: str, start: int, inside: list[Mention]) -> list[Mention]:
+    """'attributed to X', "X's speech", 'a tweet by X': the source named by its statement."""
+    chosen = []
+    for m in inside:
+        if m.kind not in ("person", "group", "channel", "role", "other"):
+            continue
+        before = segment[:m.start - start]
+        after = segment[m.end - start:]
+        if (re.search(r"attributed\s+to\s+(?:the\s+)?[\"“‘]?$", before)
+                or re.search(rf"(?:{_SPEECH_NOUNS})\s+(?:by|from)\s+(?:the\s+)?$", before, re.I)
+                or re.match(rf"['’]s?\s+(?:[\w-]+\s+){{0,3}}?(?:{_SPEECH_NOUNS})\b", after, re.I)):
+            chosen.append(m)
+    return chosen[::-1]
+
+
+# ---------------------------------------------------------------- 4. the article
+
+
+@dataclass
+class Statement:
+    """One extracted statement, offsets into the original text."""
+
+    text: str
+    speaker: str
+    group: str
+    date: str
+    start: int
+    end: int
+    context: str
+
+
+@dataclass
+class _Event:
+    """A sentence that reports someone speaking on a given day (for later undated quotes)."""
+
+    para: int
+    sentence: int
+    names: set[str]
+    day: date
+
+
+class _Article:
+    """One article worked through in reading order, so pronouns and 'the statement' resolve."""
+
+    def __init__(self, raw: str, gazetteer: Gazetteer) -> None:
+        self.gazetteer = gazetteer
+        self.state = State(publication_date(raw))
+        self.paragraphs, captions = layout(raw)
+        self.caption_dates = {n: self._caption_date(text) for n, text in captions.items()}
+        quotes = {p.index: find_quotes(p) for p in self.paragraphs}
+        self.candidates = build_candidates(self.paragraphs, quotes)
+        masked_pieces: dict[int, list[Quote]] = {p.index: [] for p in self.paragraphs}
+        for candidate in self.candidates:
+            if candidate.long or _sentence_like(candidate):
+                for piece in candidate.pieces:
+                    masked_pieces[piece.para].append(piece)
+        for para in self.paragraphs:
+            mask_paragraph(para, masked_pieces[para.index])
+        self.mentions = {p.index: paragraph_mentions(p.masked, gazetteer) for p in self.paragraphs}
+        self.events, self.lead = self._events()
+
+    def _caption_date(self, caption: str) -> date | None:
+        values = [h.value for h in date_hits(caption, self.state.pub) if h.value]
+        return values[-1] if values else None
+
+    def _sentence_of(self, para: int, at: int) -> int:
+        for number, (a, b) in enumerate(self.paragraphs[para].sentences):
+            if a <= at < b:
+                return number
+        return len(self.paragraphs[para].sentences) - 1
+
+    def _events(self) -> tuple[list[_Event], date | None]:
+        """Sentences that name a speaker, a speech and a day; and the article's lead day."""
+        events, lead = [], None
+        for para in self.paragraphs[1:]:
+            if PUB_LINE_RE.match(para.text):
+                continue
+            for number, (a, b) in enumerate(para.sentences):
+                text = para.masked[a:b]
+                if not LEAD_CUE_RE.search(text):
+                    continue
+                hits = date_hits(text, self.state.pub)
+                first = best_hit(hits)
+                if first is None:
+                    continue
+                lead = lead or first.value
+                said = best_hit([h for h in hits if not h.spread])
+                if said is not None:
+                    names = self._names_in(para, a, b)
+                    events.append(_Event(para.index, number, names, said.value))
+        return events, lead
+
+    def _names_in(self, para: Paragraph, a: int, b: int) -> set[str]:
+        names = set()
+        for mention in self.mentions[para.index]:
+            if a <= mention.start < b and mention.kind in ("person", "group", "channel", "role"):
+                speaker = resolve(mention, State(self.state.pub), self.gazetteer)
+                if speaker is not None:
+                    names.add(speaker.name)
+        return names
+
+    # ------------------------------------------------------------ reading order
+
+    def statements(self) -> list[Statement]:
+        by_start: dict[tuple[int, int], list[Candidate]] = {}
+        for candidate in self.candidates:
+            first = candidate.pieces[0]
+            by_start.setdefault((first.para, self._sentence_of(first.para, first.open)),
+                                []).append(candidate)
+        found: list[Statement] = []
+        para_voice: dict[int, Speaker] = {}
+        for para in self.paragraphs:
+            voices: list[Speaker] = []
+            for number, (a, b) in enumerate(para.sentences):
+                for candidate in by_start.get((para.index, number), []):
+                    statement = self._statement(candidate, voices, para_voice)
+                    if statement is not None:
+                        found.append(statement)
+                self._remember(para, a, b, voices)
+            if voices:
+                para_voice[para.index] = voices[-1]
+        return found
+
+    def _remember(self, para: Paragraph, a: int, b: int, voices: list[Speaker]) -> None:
+        """After a sentence: who spoke or acted in it, for the pronouns and quotes that follow."""
+        mentions = self.mentions[para.index]
+        said = attribute_before(para, a, b, mentions, self.state, self.gazetteer)
+        verbs = list(SPEECH_VERB_RE.finditer(para.masked, a, b))
+        if verbs and NEGATED_RE.search(para.masked[a:verbs[-1].start()]):
+            said = None  # "Hezbollah has not commented": no one spoke
+        if said is not None and said.explicit and said.speaker is not None:
+            subject = said.speaker
+            voices.append(subject)
+            if subject.militia:
+                self.state.last_group = subject.group
+        else:
+            first = next((m for m in mentions if a <= m.start < b and not m.prep
+                          and m.kind in ("person", "role", "other")), None)
+            subject = resolve(first, self.state, self.gazetteer) if first else None
+        if subject is not None and subject.person:
+            self.state.last_person = subject
+
+    def _statement(self, candidate: Candidate, voices: list[Speaker],
+                   para_voice: dict[int, Speaker]) -> Statement | None:
+        first, last = candidate.pieces[0], candidate.pieces[-1]
+        para = self.paragraphs[first.para]
+        if not candidate.long and not _sentence_like(candidate):
+            return None
+        number = self._sentence_of(first.para, first.open)
+        a, b = para.sentences[number]
+        if NAMING_RE.search(para.masked[a:first.open]):
+            return None
+        attribution, intro = self._attribution(candidate, voices, para_voice)
+        if attribution is None or attribution.speaker is None:
+            return None
+        if not candidate.long and not attribution.direct:
+            return None
+        speaker = attribution.speaker
+        voices.append(speaker)
+        if not speaker.militia:
+            if speaker.person:
+                self.state.last_person = speaker
+            return None
+        when = self._date(candidate, speaker, intro)
+        self.state.last_source = speaker
+        self.state.last_group = speaker.group
+        if speaker.person:
+            self.state.last_person = speaker
+        if when is not None:
+            self.state.dates[speaker.name] = when
+        last_para = self.paragraphs[last.para]
+        context = para.text[a:b].strip()
+        if context == para.text[first.open:first.close].strip() and intro is not None:
+            context = intro.replace(MASK, "…") if MASK not in intro.strip(MASK + "“”\"‘’.,") \
+                else context
+        return Statement(
+            text=candidate.text,
+            speaker=speaker.name,
+            group=speaker.group,
+            date=when.isoformat() if when else "",
+            start=para.pos[first.start],
+            end=last_para.pos[last.end - 1] + 1,
+            context=" ".join(context.split()),
+        )
+
+    def _attribution(self, candidate: Candidate, voices: list[Speaker],
+                     para_voice: dict[int, Speaker]) -> tuple[Attribution | None, str | None]:
+        """Who said it: after the quote, before it, in a split gap, else the voice before."""
+        first, last = candidate.pieces[0], candidate.pieces[-1]
+        para, last_para = self.paragraphs[first.para], self.paragraphs[last.para]
+        gaz, state = self.gazetteer, self.state
+        for piece in candidate.pieces:
+            piece_para = self.paragraphs[piece.para]
+            number = self._sentence_of(piece.para, max(piece.close - 1, piece.open))
+            end = piece_para.sentences[number][1]
+            later = [q.open for q in candidate.pieces if q.para == piece.para and q.open > piece.open]
+            limit = min([end, *later, *self._next_quotes(piece_para, piece.close)])
+            found = attribute_after(piece_para, piece.close, limit, self.mentions[piece.para],
+                                    state, gaz)
+            if found is not None and (found.speaker is not None or found.explicit):
+                return found, None
+        del last_para
+        a = para.sentences[self._sentence_of(first.para, first.open)][0]
+        found = attribute_before(para, a, first.open, self.mentions[first.para], state, gaz)
+        if found is not None and (found.speaker is not None or found.explicit):
+            return found, None
+        if voices:
+            return Attribution(voices[-1]), None
+        if para.text[:first.open].strip(" \"“‘") == "":
+            previous = self._previous_voice(first.para, para_voice)
+            if previous is not None:
+                return Attribution(previous[0]), previous[1]
+        return None, None
+
+    def _next_quotes(self, para: Paragraph, after: int) -> list[int]:
+        """Where the next masked quote opens (the end of an after-quote clause)."""
+        hidden = para.masked.find(MASK, after)
+        if hidden < 0:
+            return []
+        opening = max(para.masked.rfind(mark, after, hidden) for mark in "“\"‘")
+        return [opening if opening >= after else hidden]
+
+    def _previous_voice(self, index: int, para_voice: dict[int, Speaker]):
+        """A paragraph that is only a quote continues the voice of the paragraph before it."""
+        for back in range(index - 1, -1, -1):
+            para = self.paragraphs[back]
+            if para.heading:
+                continue
+            if back in para_voice:
+                a, b = para.sentences[-1]
+                return para_voice[back], para.masked[a:b]
+            return None
+        return None
+
+    # ------------------------------------------------------------ dates
+
+    def _date(self, candidate: Candidate, speaker: Speaker, intro: str | None) -> date | None:
+        """The day of the statement, from the most to the least direct evidence."""
+        first, last = candidate.pieces[0], candidate.pieces[-1]
+        hits, figures = self._own_evidence(candidate)
+        usable = [h for h in hits if h[1].usable and h[1].value and not h[1].spread]
+        if usable:
+            return min(usable, key=lambda h: (not h[1].strong, h[0]))[1].value
+        for figure in figures:
+            if self.caption_dates.get(figure):
+                return self.caption_dates[figure]
+        if intro is not None:
+            said = best_hit([h for h in date_hits(intro, self.state.pub) if not h.spread])
+            if said is not None:
+                return said.value
+        if speaker.name in self.state.dates:
+            return self.state.dates[speaker.name]
+        event = self._event_date(speaker, first.para, self._sentence_of(first.para, first.open))
+        if event is not None:
+            return event
+        spread = [h for h in hits if h[1].usable and h[1].value]
+        if spread:
+            return min(spread, key=lambda h: h[0])[1].value
+        del last
+        return self.lead or self.state.pub
+
+    def _own_evidence(self, candidate: Candidate) -> tuple[list[tuple[int, DateHit]], list[str]]:
+        """Date expressions and figure references in the sentences holding the quote."""
+        hits: list[tuple[int, DateHit]] = []
+        figures: list[str] = []
+        seen = set()
+        for piece in candidate.pieces:
+            para = self.paragraphs[piece.para]
+            for at in (piece.open, max(piece.close - 1, piece.open)):
+                number = self._sentence_of(piece.para, at)
+                if (piece.para, number) in seen:
+                    continue
+                seen.add((piece.para, number))
+                a, b = para.sentences[number]
+                for hit in date_hits(para.masked[a:b], self.state.pub):
+                    where = a + hit.start
+                    distance = piece.open - where if where < piece.open else where - piece.close
+                    hits.append((abs(distance), hit))
+                figures += FIGURE_REF_RE.findall(para.masked[a:b])
+        return hits, figures
+
+    def _event_date(self, speaker: Speaker, para: int, sentence: int) -> date | None:
+        """The day of the nearest earlier sentence reporting this speaker speaking (or later)."""
+        mine = [e for e in self.events if speaker.name in e.names]
+        before = [e for e in mine if (e.para, e.sentence) <= (para, sentence)]
+        if before:
+            return before[-1].day
+        return mine[0].day if mine else None
+
+
+# ---------------------------------------------------------------- public API
+
+
+def statement_id(source: str, text: str) -> str:
+    """Stable id: the same words from the same file always get the same id."""
+    return hashlib.sha1(f"{source}\n{text}".encode()).hexdigest()[:12]
+
+
+def extract_text(text: str, source: str, gazetteer: Gazetteer | None = None) -> list[dict]:
+    """Statement rows (store.STATEMENT_COLUMNS) for one article's text."""
+    article = _Article(text, gazetteer or Gazetteer.load())
+    rows, seen = [], set()
+    for statement in article.statements():
+        row_id = statement_id(source, statement.text)
+        if row_id in seen:
+            continue
+        seen.add(row_id)
+        rows.append({
+            "id": row_id,
+            "text": statement.text,
+            "speaker": statement.speaker,
+            "group": statement.group,
+            "date": statement.date,
+            "source": source,
+            "start": statement.start,
+            "end": statement.end,
+            "context": statement.context,
+            "origin": "article",
+        })
+    return rows
+
+
+def extract_file(path: Path, gazetteer: Gazetteer | None = None) -> list[dict]:
+    """Statement rows for one article file (its file name is the `source`)."""
+    path = Path(path)
+    return extract_text(read_text(path), path.name, gazetteer)
+
+
+@dataclass
+class Extraction:
+    """What `extract_paths` did: rows, the files it read, and one message per unusable input."""
+
+    rows: list[dict] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def article_files(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
+    """Files named directly, and the *.txt files of folders; a message per missing or empty one."""
+    files, problems = [], []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found = sorted(p for p in path.glob("*.txt") if p.is_file())
+            if not found:
+                problems.append(f"{path}: folder has no .txt article files")
+            files += found
+        elif path.exists():
+            files.append(path)
+        else:
+            problems.append(f"{path}: no such file or folder")
+    return files, problems
+
+
+def extract_paths(paths: Iterable[Path], gazetteer: Gazetteer | None = None) -> Extraction:
+    """Extract from every readable article; unreadable ones become problems, not failures."""
+    gazetteer = gazetteer or Gazetteer.load()
+    files, problems = article_files(paths)
+    result = Extraction(problems=problems)
+    for path in files:
+        try:
+            rows = extract_file(path, gazetteer)
+        except SignalsError as exc:
+            result.problems.append(str(exc))
+            continue
+        result.files.append(path)
+        result.rows += rows
+    return result

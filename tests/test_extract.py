@@ -1,0 +1,320 @@
+"""The extract stage: seeds and hand-made articles end to end, each trap on its own, the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from signals import store
+from signals.cli import main
+from signals.evaluate_extract import evaluate_folder, matches, score, words
+from signals.extract import extract_file, extract_text, publication_date, statement_id
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+ARTICLES = FIXTURES / "articles"
+
+
+def devset_dir() -> Path | None:
+    """The real dev set: $SIGNALS_DEVSET, else ../shared/devset beside the repository."""
+    folder = Path(os.environ.get("SIGNALS_DEVSET") or Path(__file__).resolve().parents[2]
+                  / "shared" / "devset")
+    return folder if (folder / "articles_gold.jsonl").exists() else None
+
+
+def article(body: str, published: str = "Jul 14, 2024", title: str = "A headline") -> str:
+    return f"{title}\n{published}\n\n{body.strip()}\n"
+
+
+def found(text: str, **kwargs) -> list[tuple[str, str, str, str]]:
+    return [(r["text"], r["speaker"], r["group"], r["date"])
+            for r in extract_text(text, "test.txt", **kwargs)]
+
+
+# ---------------------------------------------------------------- the seeds, exactly
+
+
+def test_seeds_match_the_hand_written_gold_table() -> None:
+    with open(FIXTURES / "seeds_gold.csv", encoding="utf-8", newline="") as handle:
+        gold = {(r["source"], r["text"]): r for r in csv.DictReader(handle)}
+    rows = {(r["source"], r["text"]): r
+            for path in sorted((ROOT / "seeds").glob("*.txt")) for r in extract_file(path)}
+    assert set(rows) == set(gold)  # recall = precision = 1
+    for key, row in rows.items():
+        assert (row["speaker"], row["group"], row["date"]) == (
+            gold[key]["speaker"], gold[key]["group"], gold[key]["date"]), key
+
+
+def test_seed_offsets_point_at_the_quoted_words() -> None:
+    path = ROOT / "seeds" / "001_470e609fea039dc0.txt"
+    raw = path.read_text(encoding="utf-8")
+    for row in extract_file(path):
+        source = raw[row["start"]:row["end"]]
+        assert source.replace("*", "") == row["text"]
+        assert row["origin"] == "article" and row["context"]
+
+
+# ---------------------------------------------------------------- hand-made articles
+
+
+GOLD = [json.loads(line) for line in (ARTICLES / "gold.jsonl").read_text("utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("path", sorted(ARTICLES.glob("*.txt")), ids=lambda p: p.stem)
+def test_fixture_article_statements(path: Path) -> None:
+    expected = {(g["text"], g["speaker"], g["group"], g["date"])
+                for g in GOLD if g["article"] == path.name and g["militia"]}
+    got = {(r["text"], r["speaker"], r["group"], r["date"]) for r in extract_file(path)}
+    assert got == expected
+
+
+def test_fixture_articles_score_perfectly() -> None:
+    result = evaluate_folder(ARTICLES, ARTICLES / "gold.jsonl")
+    assert result["recall"] == result["precision"] == 1.0
+    assert result["group_accuracy"] == result["date_accuracy"] == 1.0
+
+
+@pytest.mark.devset
+def test_devset_extraction_targets() -> None:
+    folder = devset_dir()
+    if folder is None:
+        pytest.skip("no real dev set (../shared/devset or $SIGNALS_DEVSET)")
+    result = evaluate_folder(folder / "articles", folder / "articles_gold.jsonl")
+    assert result["recall"] >= 0.95, result["misses"]
+    assert result["precision"] >= 0.95, result["false_positives"]
+    assert result["group_accuracy"] >= 0.95, result["wrong_group"]
+    assert result["date_accuracy"] >= 0.90, result["wrong_date"]
+
+
+# ---------------------------------------------------------------- each trap on its own
+
+
+def test_split_quote_is_joined() -> None:
+    text = article('"We will respond," he said, "at a time of our choosing."',
+                   published="Jul 14, 2024")
+    text = text.replace('"We will', 'Kataib Hezbollah threatened the base. "We will')
+    assert found(text) == [("We will respond, at a time of our choosing.", "Kataib Hezbollah",
+                            "Kataib Hezbollah", "2024-07-14")]
+
+
+def test_quotes_separated_by_a_new_clause_stay_apart() -> None:
+    text = article('"Our missiles are ready and waiting for orders," Saree said, warning ships '
+                   'to "keep away from every port of the occupying entity."')
+    assert [t for t, *_ in found(text)] == [
+        "Our missiles are ready and waiting for orders",
+        "keep away from every port of the occupying entity.",
+    ]
+
+
+def test_quote_running_over_two_paragraphs() -> None:
+    text = article(
+        "Qais al-Khazali spoke to supporters on Friday. “The occupation must leave, today "
+        "and not tomorrow.\n\n“We have given politics every chance to work,” he said."
+    )
+    assert found(text) == [(
+        "The occupation must leave, today and not tomorrow. We have given politics every chance "
+        "to work", "Qais al-Khazali", "Asaib Ahl al-Haq", "2024-07-12")]
+
+
+def test_missing_closing_mark_ends_at_the_paragraph() -> None:
+    text = article('Sabereen News wrote on Monday: "The coming days will show the enemy what we '
+                   'have prepared for it. (Figure 2).\n\nAnalysts doubted that.')
+    assert found(text) == [("The coming days will show the enemy what we have prepared for it.",
+                            "Sabereen News", "Sabereen News", "2024-07-08")]
+
+
+def test_quote_cut_off_at_the_end_of_the_file() -> None:
+    text = article("Akram al-Kaabi wrote on X: “Every base of the occupiers in our land will be")
+    assert found(text) == [("Every base of the occupiers in our land will be", "Akram al-Kaabi",
+                            "Harakat al-Nujaba", "2024-07-14")]
+
+
+def test_markup_is_removed_and_offsets_map_back() -> None:
+    text = article('[Kataib Hezbollah \\(/kh\\)](#) said: "The *muqawama* will answer '
+                   '[every strike](https://example.org) **without delay**."')
+    rows = extract_text(text, "t.txt")
+    assert [r["text"] for r in rows] == ["The muqawama will answer every strike without delay."]
+    assert text[rows[0]["start"]:rows[0]["end"]].startswith("The *muqawama*")
+    assert text[rows[0]["end"] - 1] == "."
+
+
+def test_nested_quotes_stay_inside() -> None:
+    text = article("“They speak of ‘deterrence,’ but we will decide when to strike,” Naim Qassem "
+                   "said in a speech on Sunday.", published="Jul 14, 2024")
+    assert found(text) == [("They speak of ‘deterrence,’ but we will decide when to strike",
+                            "Naim Qassem", "Hezbollah", "2024-07-14")]
+
+
+def test_scare_quotes_and_analysts_are_not_statements() -> None:
+    text = article(
+        'The so-called "axis of resistance" speaks of "blood for blood". "The militias are '
+        'bluffing and everyone in Baghdad knows it," said Jane Doe, an analyst. "They will not '
+        'escalate," she added. A U.S. official said the group was "playing with fire in a very '
+        'dangerous way."'
+    )
+    assert found(text) == []
+
+
+def test_pronoun_follows_the_last_named_speaker() -> None:
+    text = article(
+        '"We will not be silent," said Hadi al-Amiri on Wednesday. An analyst, Omar Said, called '
+        'it posturing. "This is the usual theatre from the factions," he said.'
+    )
+    assert found(text) == [("We will not be silent", "Hadi al-Amiri", "Badr Organization",
+                            "2024-07-10")]
+
+
+@pytest.mark.parametrize("published, phrase, expected", [
+    ("Jul 14, 2024", "on Saturday", "2024-07-13"),  # a Sunday article: the day before
+    ("Jul 14, 2024", "on Sunday", "2024-07-14"),  # same weekday: that very day
+    ("Jul 14, 2024", "yesterday", "2024-07-13"),
+    ("Jul 14, 2024", "on Monday", "2024-07-08"),
+    ("Jul 14, 2024", "on 1 July", "2024-07-01"),
+    ("Jan 3, 2025", "on December 30", "2024-12-30"),  # an undated day takes the latest year
+])
+def test_relative_dates(published: str, phrase: str, expected: str) -> None:
+    text = article(f'Hezbollah said {phrase}: "Our fighters remain ready for every scenario."',
+                   published=published)
+    assert found(text)[0][3] == expected
+
+
+def test_date_after_since_is_not_the_statement_date() -> None:
+    text = article('On July 3 Kataib Hezbollah, silent since June 20, said: "The truce is over '
+                   'and the occupier knows why."')
+    assert found(text)[0][3] == "2024-07-03"
+
+
+def test_figure_caption_dates_an_undated_quote() -> None:
+    text = article('A post by Sabereen News said: "The answer is coming and it will be painful '
+                   'for them" (Figure 3).\n\nFigure 3: Sabereen News post, July 2, 2024',
+                   published="Jul 14, 2024")
+    assert found(text)[0][3] == "2024-07-02"
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("Aug 15, 2024", date(2024, 8, 15)), ("Jul 9, 2021", date(2021, 7, 9)),
+    ("19 December 2024", date(2024, 12, 19)), ("2023-11-18", date(2023, 11, 18)),
+    ("Thursday, March 6, 2025", date(2025, 3, 6)),
+])
+def test_publication_date(line: str, expected: date) -> None:
+    assert publication_date(f"\n\nA title\n\nby Someone\n\n{line}\n\nText.") == expected
+
+
+def test_no_publication_date_leaves_relative_days_empty() -> None:
+    text = 'A title\n\nKataib Hezbollah said on Monday: "The occupier will pay for this crime."'
+    assert found(text)[0][3] == ""
+
+
+def test_ids_are_stable_and_depend_on_source_and_text() -> None:
+    assert statement_id("a.txt", "words") == statement_id("a.txt", "words")
+    assert statement_id("a.txt", "words") != statement_id("b.txt", "words")
+    assert len(statement_id("a.txt", "words")) == 12
+
+
+# ---------------------------------------------------------------- the scoring rule
+
+
+def test_matching_rule_counts_containment_either_way() -> None:
+    gold = words("We will respond at a time of our choosing")
+    assert matches(words("“We will respond,” at a time of our choosing, and no earlier."), gold)
+    assert matches(words("at a time of our choosing"), gold)
+    assert not matches(words("a completely different sentence about the weather"), gold)
+
+
+def test_score_counts_short_unlisted_statements_only_when_they_match() -> None:
+    gold = [{"article": "a", "text": "one two three four five six seven", "militia": True,
+             "group": "G", "date": "2024-01-01"},
+            {"article": "a", "text": "an official said these seven words here", "militia": False}]
+    rows = {"a": [
+        {"text": "one two three four five six seven", "speaker": "s", "group": "G",
+         "date": "2024-01-01"},
+        {"text": "short and unlisted", "speaker": "s", "group": "G", "date": ""},
+        {"text": "an official said these seven words here", "speaker": "s", "group": "G",
+         "date": ""},
+    ]}
+    result = score(rows, gold)
+    assert result["recall"] == 1.0 and result["precision"] == 0.5
+    assert result["false_positives"][0]["why"] == "quote of a non-militia speaker"
+
+
+# ---------------------------------------------------------------- the command
+
+
+@pytest.fixture()
+def work(tmp_path: Path, monkeypatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "good.txt").write_text(
+        article('Kataib Hezbollah said on Friday: "The occupier will pay for this crime."'),
+        encoding="utf-8")
+    return tmp_path
+
+
+def test_cli_extracts_and_is_idempotent(work: Path, capsys) -> None:
+    assert main(["extract", "in", "--out", "out.csv"]) == 0
+    assert capsys.readouterr().out.strip() == (
+        "extracted 1 statements from 1 files: 1 added, 0 already present → out.csv")
+    first = (work / "out.csv").read_text(encoding="utf-8")
+    assert main(["extract", "in", "--out", "out.csv"]) == 0
+    assert "0 added, 1 already present" in capsys.readouterr().out
+    assert (work / "out.csv").read_text(encoding="utf-8") == first
+    frame = store.read_statements(work / "out.csv")
+    assert list(frame.columns) == store.STATEMENT_COLUMNS
+    assert frame.loc[0, "date"] == "2024-07-12" and frame.loc[0, "origin"] == "article"
+
+
+def test_cli_keeps_existing_rows(work: Path, capsys) -> None:
+    existing = {column: "" for column in store.STATEMENT_COLUMNS}
+    existing.update(id="mine", text="My own statement.", origin="user")
+    store.atomic_write_text(work / "out.csv", store.rows_to_csv([existing],
+                                                                store.STATEMENT_COLUMNS))
+    assert main(["extract", "in", "--out", "out.csv"]) == 0
+    frame = store.read_statements(work / "out.csv")
+    assert list(frame["id"])[0] == "mine" and len(frame) == 2
+
+
+def bad_inputs(work: Path) -> dict[str, Path]:
+    (work / "empty.txt").write_text("  \n", encoding="utf-8")
+    (work / "binary.txt").write_bytes(b"\x00\x01\x02 binary")
+    (work / "latin1.txt").write_bytes("Caf\xe9 said".encode("latin-1"))
+    (work / "nofiles").mkdir()
+    (work / "nofiles" / "notes.md").write_text("not an article", encoding="utf-8")
+    return {"missing": work / "missing.txt", "empty": work / "empty.txt",
+            "binary": work / "binary.txt", "latin1": work / "latin1.txt",
+            "nofiles": work / "nofiles"}
+
+
+@pytest.mark.parametrize("name, message", [
+    ("missing", "no such file or folder"), ("empty", "empty file"), ("binary", "binary file"),
+    ("latin1", "not valid UTF-8"), ("nofiles", "folder has no .txt article files"),
+])
+def test_cli_bad_input_fails_in_one_line(work: Path, capsys, name: str, message: str) -> None:
+    path = bad_inputs(work)[name]
+    (work / "out.csv").write_text("id,text\nkeep,me\n", encoding="utf-8")
+    assert main(["extract", str(path), "--out", "out.csv"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("signals: error: nothing to extract:") and message in err
+    assert "\n" not in err and "Traceback" not in err
+    assert (work / "out.csv").read_text(encoding="utf-8") == "id,text\nkeep,me\n"
+
+
+def test_cli_reads_the_good_files_and_warns_about_the_bad(work: Path, capsys) -> None:
+    paths = bad_inputs(work)
+    assert main(["extract", "in", str(paths["binary"]), str(paths["missing"]),
+                 "--out", "out.csv"]) == 0
+    captured = capsys.readouterr()
+    assert "extracted 1 statements from 1 files" in captured.out
+    warnings = captured.err.strip().splitlines()
+    assert len(warnings) == 2 and all(w.startswith("signals: warning: skipped") for w in warnings)
+
+
+def test_cli_leaves_a_broken_table_alone(work: Path, capsys) -> None:
+    (work / "out.csv").write_text("id,text\n", encoding="utf-8")
+    assert main(["extract", "in", "--out", "out.csv"]) == 1
+    assert "missing column" in capsys.readouterr().err
+    assert (work / "out.csv").read_text(encoding="utf-8") == "id,text\n"
