@@ -87,7 +87,8 @@ CUE_OR_SPREAD_RE = re.compile(
 ROLE_RE = re.compile(rf"\b(?:{_ROLES})\b")
 PRONOUN_RE = re.compile(r"\b(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t)\b")
 ANAPHOR_RE = re.compile(
-    r"\b[Tt]he\s+(?P<what>statement|post|tweet|message|communiqu[eé]|video|announcement|"
+    r"\b[Tt]he\s+(?:(?:armed|Iran-backed|Iran-aligned|Iranian-backed|pro-Iran|pro-Iranian|Shiite|"
+    r"Shia|Iraqi|Lebanese|Yemeni|militant|paramilitary|powerful|hardline)\s+)?(?P<what>statement|post|tweet|message|communiqu[eé]|video|announcement|"
     r"declaration|group|militia|movement|faction|organi[sz]ation|channel)\b"
 )
 _SOURCE_ANAPHORS = {"statement", "post", "tweet", "message", "communique", "communiqué", "video",
@@ -439,8 +440,8 @@ def _sentence_like(candidate: Candidate) -> bool:
 
 
 ABBREVIATIONS = frozenset(
-    """u.s u.k u.n mr mrs ms dr gen lt col sgt capt sen rep st no vs jan feb mar apr jun jul aug
-    sep sept oct nov dec inc co corp jr sr prof rev gov maj adm e.g i.e etc""".split()
+    """u.s u.k u.n mr mrs ms dr gen brig lt col sgt capt cmdr sen rep st no vs jan feb mar apr jun
+    jul aug sep sept oct nov dec inc co corp jr sr prof rev gov maj adm e.g i.e etc""".split()
 )
 SHORT_ATTRIBUTION_RE = re.compile(
     rf"^(?:[A-Z][\w’'.-]*\s+){{1,6}}(?:{_SPEECH_VERBS})\b(?:(?!\bthat\b)[^.!?{MASK}\"“”]){{0,60}}[.!?]"
@@ -521,6 +522,14 @@ class State:
     last_group: str | None = None
     dates: dict[str, date] = field(default_factory=dict)
     local: dict[str, Speaker] = field(default_factory=dict)  # names placed earlier in the article
+
+    def heard(self, speaker: Speaker) -> None:
+        """Someone spoke: 'he' now means them if a person, 'it'/'the statement' in any case."""
+        self.last_source = speaker
+        if speaker.person:
+            self.last_person = speaker
+        if speaker.militia:
+            self.last_group = speaker.group
 
 
 def paragraph_mentions(masked: str, gazetteer: Gazetteer) -> list[Mention]:
@@ -615,12 +624,10 @@ def resolve(mention: Mention, state: State, gazetteer: Gazetteer) -> Speaker | N
     if mention.kind == "name":
         return Speaker(mention.text, "", False)
     if mention.kind == "pronoun":
-        if mention.text in ("he", "she"):
-            return state.last_person
-        return state.last_source or _group_speaker(state.last_group)
+        return state.last_person if mention.text in ("he", "she") else state.last_source
     if mention.kind == "anaphor":
         if mention.text in _SOURCE_ANAPHORS:
-            return state.last_source or _group_speaker(state.last_group)
+            return state.last_source
         return _group_speaker(state.last_group)
     return _role_speaker(mention, state, gazetteer)
 
@@ -687,7 +694,8 @@ def attribute_after(para: Paragraph, start: int, end: int, mentions: list[Mentio
     inside = [m for m in mentions if np_start <= m.start and m.end <= np_end]
     pool = inside + _unknown_names(para.masked, np_start, np_end, inside)
     pool.sort(key=lambda m: (m.prep, m.start))
-    return _choose(pool[:1], inside, state, gazetteer, direct=True)
+    return (_choose(pool[:1], inside, state, gazetteer, direct=True)
+            or _unknown_subject(_subject_words(para.masked[np_start:np_end]), direct=True))
 
 
 def attribute_before(para: Paragraph, start: int, end: int, mentions: list[Mention],
@@ -701,11 +709,16 @@ def attribute_before(para: Paragraph, start: int, end: int, mentions: list[Menti
     inside = [m for m in mentions if start <= m.start and m.end <= end]
     verbs = [v for v in SPEECH_VERB_RE.finditer(segment) if v.group().lower() != "according to"]
     direct = bool(re.search(rf"(?:{_SPEECH_VERBS})\s*(?:that\s*)?[,:]?\s*$|:\s*$", segment, re.I))
+    subject = ""
     if verbs:
         limit = start + verbs[-1].start()
+        clause = RELATIVE_CLAUSE_RE.search(para.masked[start:limit])
+        if clause:  # "X, who spoke on condition of anonymity because he ..., said"
+            limit = start + clause.start()
         pool = [m for m in inside if m.end <= limit and not m.prep]
         pool += _adjacent_name(para.masked, start, limit, inside)
         pool.sort(key=lambda m: -m.end)
+        subject = _subject_words(para.masked[start:limit])
     elif SPEECH_CUE_RE.search(segment) or segment.rstrip().endswith(":"):
         pool = [m for m in inside if not m.prep]
     else:
@@ -714,7 +727,33 @@ def attribute_before(para: Paragraph, start: int, end: int, mentions: list[Menti
               and not _apposition(para.masked, m, pool)]
     others = [m for m in pool if m.kind not in _PERSON_KINDS and m.text not in ("he", "she")]
     ranked = people + others + _source_phrase(segment, start, inside)
-    return _choose(ranked, inside, state, gazetteer, direct)
+    return _choose(ranked, inside, state, gazetteer, direct) or _unknown_subject(subject, direct)
+
+
+RELATIVE_CLAUSE_RE = re.compile(r",\s*(?:who|which|whose|whom|where|while)\b[^,]*,?\s*$")
+_FUNCTION_WORDS = frozenset(
+    """and but or then also later further however meanwhile separately still yet that this
+    in on at of for with by from to a an the as after before during while when he she it they
+    we i you his her its their which who""".split()
+)
+
+
+def _subject_words(text: str) -> str:
+    """The words of the clause right before a speech verb, if any are more than glue."""
+    clause = re.split(rf"[,;:(){MASK}\"“”‘’]", text)[-1]
+    words = [w for w in re.findall(r"[\w’'.-]+", clause)
+             if w.lower() not in _FUNCTION_WORDS and not w.lower().endswith("ly")
+             and not DATE_RE.fullmatch(w)]
+    return " ".join(words)
+
+
+def _unknown_subject(words: str, direct: bool) -> Attribution | None:
+    """Someone named but unknown spoke ("the U.S. military said", "one fisherman told"):
+    not a militia voice, and no falling back to an earlier speaker."""
+    if not words:
+        return None
+    person = bool(NAME_RE.search(words)) or bool(ROLE_RE.search(words))
+    return Attribution(Speaker(words, "", False, person), direct, explicit=True)
 
 
 def _apposition(masked: str, role: Mention, pool: list[Mention]) -> bool:
@@ -887,12 +926,20 @@ class _Article:
                 first = best_hit(hits)
                 if first is None:
                     continue
-                lead = lead or first.value
+                if lead is None and self._militia_sentence(para, a, b):
+                    lead = first.value
                 said = best_hit([h for h in hits if not h.spread])
                 if said is not None:
                     names = self._names_in(para, a, b)
                     events.append(_Event(para.index, number, names, said.value))
         return events, lead
+
+    def _militia_sentence(self, para: Paragraph, a: int, b: int) -> bool:
+        """Whether a sentence is about a militia (a known one, or 'a faction', 'the militia')."""
+        return bool(_MILITIA_WORDS.search(para.masked[a:b])) or any(
+            a <= m.start < b and m.entity is not None and m.entity.militia
+            for m in self.mentions[para.index]
+        )
 
     def _names_in(self, para: Paragraph, a: int, b: int) -> set[str]:
         names = set()
@@ -933,14 +980,12 @@ class _Article:
         if verbs and NEGATED_RE.search(para.masked[a:verbs[-1].start()]):
             said = None  # "Hezbollah has not commented": no one spoke
         if said is not None and said.explicit and said.speaker is not None:
-            subject = said.speaker
-            voices.append(subject)
-            if subject.militia:
-                self.state.last_group = subject.group
-        else:
-            first = next((m for m in mentions if a <= m.start < b and not m.prep
-                          and m.kind in ("person", "role", "other")), None)
-            subject = resolve(first, self.state, self.gazetteer) if first else None
+            voices.append(said.speaker)
+            self.state.heard(said.speaker)
+            return
+        first = next((m for m in mentions if a <= m.start < b and not m.prep
+                      and m.kind in ("person", "role", "other")), None)
+        subject = resolve(first, self.state, self.gazetteer) if first else None
         if subject is not None and subject.person:
             self.state.last_person = subject
 
@@ -961,15 +1006,10 @@ class _Article:
             return None
         speaker = attribution.speaker
         voices.append(speaker)
+        self.state.heard(speaker)
         if not speaker.militia:
-            if speaker.person:
-                self.state.last_person = speaker
             return None
         when = self._date(candidate, speaker, intro)
-        self.state.last_source = speaker
-        self.state.last_group = speaker.group
-        if speaker.person:
-            self.state.last_person = speaker
         if when is not None:
             self.state.dates[speaker.name] = when
         last_para = self.paragraphs[last.para]

@@ -219,7 +219,7 @@ def _alias_pattern(alias: str) -> str:
 
 def _glued_to_other_name(text: str, start: int, end: int) -> bool:
     """Whether a one-word alias is part of a longer, different name (Qassem Soleimani)."""
-    after = re.match(r"[ \t]+([A-Z][\w’'-]*)", text[end:])
+    after = re.match(r"[ \t]+(?:(?:al|el|bin|ibn)[-\s])?[A-Z]", text[end:])
     if after:
         return True
     before = re.search(r"([A-Z][\w’'-]*)[ \t]+$", text[:start])
