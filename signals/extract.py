@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 from signals.errors import SignalsError
@@ -69,20 +70,17 @@ _ROLES = (
 )
 _LEADER_TITLES = {"leader", "chief", "boss", "head", "secretary-general", "secretary general"}
 _PREPOSITIONS = frozenset(
-    """on in at to from with by via of for against about after before toward towards through
-    under over into onto than like between among during despite near across behind within
-    without upon""".split()
+    ["on", "in", "at", "to", "from", "with", "by", "via", "of", "for", "against", "about", "after", "before", "toward", "towards", "through", "under", "over", "into", "onto", "than", "like", "between", "among", "during", "despite", "near", "across", "behind", "within", "without", "upon"]
 )
 _NAME_STOPWORDS = frozenset(
-    """the a an on in at but and then also when while as after before since yet so if
-    meanwhile however this that these those his her its their our we i you it he she they""".split()
+    ["the", "a", "an", "on", "in", "at", "but", "and", "then", "also", "when", "while", "as", "after", "before", "since", "yet", "so", "if", "meanwhile", "however", "this", "that", "these", "those", "his", "her", "its", "their", "our", "we", "i", "you", "it", "he", "she", "they"]
 )
 
-SPEECH_VERB_RE = re.compile(rf"\b(?:{_SPEECH_VERBS})\b", re.I)
-SPEECH_CUE_RE = re.compile(rf"\b(?:{_SPEECH_VERBS}|{_SPEECH_NOUNS})\b", re.I)
-LEAD_CUE_RE = re.compile(rf"\b(?:{_LEAD_CUES})\b", re.I)
+SPEECH_VERB_RE = re.compile(rf"\b(?:{_SPEECH_VERBS})\b", re.IGNORECASE)
+SPEECH_CUE_RE = re.compile(rf"\b(?:{_SPEECH_VERBS}|{_SPEECH_NOUNS})\b", re.IGNORECASE)
+LEAD_CUE_RE = re.compile(rf"\b(?:{_LEAD_CUES})\b", re.IGNORECASE)
 CUE_OR_SPREAD_RE = re.compile(
-    rf"\b(?:(?P<spread>{_DISSEMINATION})|{_SPEECH_VERBS}|{_SPEECH_NOUNS})\b", re.I
+    rf"\b(?:(?P<spread>{_DISSEMINATION})|{_SPEECH_VERBS}|{_SPEECH_NOUNS})\b", re.IGNORECASE
 )
 ROLE_RE = re.compile(rf"\b(?:{_ROLES})\b")
 PRONOUN_RE = re.compile(r"\b(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t)\b")
@@ -93,7 +91,7 @@ ANAPHOR_RE = re.compile(
 )
 _SOURCE_ANAPHORS = {"statement", "post", "tweet", "message", "communique", "communiqué", "video",
                     "announcement", "declaration"}
-_MILITIA_WORDS = re.compile(r"\b(?:militias?|factions?|group|movement|resistance|armed)\b", re.I)
+_MILITIA_WORDS = re.compile(r"\b(?:militias?|factions?|group|movement|resistance|armed)\b", re.IGNORECASE)
 NAMING_RE = re.compile(r"\b(?:so-called|called|dubbed|named|termed|titled|entitled|known as)\s*$")
 
 # ---------------------------------------------------------------- dates
@@ -128,10 +126,10 @@ PUB_LINE_RE = re.compile(
 )
 # a date right after one of these words is not the day of the statement ("since July 25")
 _NOT_THE_DAY = frozenset(
-    "since after before until till following from by ago next coming between prior ahead".split()
+    ["since", "after", "before", "until", "till", "following", "from", "by", "ago", "next", "coming", "between", "prior", "ahead"]
 )
-FIGURE_REF_RE = re.compile(r"\((?:see\s+)?(?:Figure|Fig\.?)\s*(\d+)\)", re.I)
-CAPTION_RE = re.compile(r"^(?:Figure|Fig\.?)\s*(\d+)\s*[:.\-–]\s*(.*)$", re.I)
+FIGURE_REF_RE = re.compile(r"\((?:see\s+)?(?:Figure|Fig\.?)\s*(\d+)\)", re.IGNORECASE)
+CAPTION_RE = re.compile(r"^(?:Figure|Fig\.?)\s*(\d+)\s*[:.\-–]\s*(.*)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -352,7 +350,7 @@ def _quote(para: Paragraph, opened: int, closing: int, closed: bool) -> Quote:
     start, end = opened + 1, closing
     if not closed:  # end an unclosed quote before trailing figure references
         tail = re.search(r"(?:\s*\((?:see\s+)?(?:Figure|Fig\.?)\s*\d+\)\s*\.?)+\s*$",
-                         para.text[start:end], re.I)
+                         para.text[start:end], re.IGNORECASE)
         if tail:
             end = start + tail.start()
     while start < end and para.text[start].isspace():
@@ -415,7 +413,7 @@ def _split_continuation(para: Paragraph, quotes: dict[int, list[Quote]], last: Q
 SPLIT_GAP_RE = re.compile(
     rf"\s*,?\s*(?:[^,.;:!?\"“”]{{1,60}}?\s+(?:{_SPEECH_VERBS})|(?:{_SPEECH_VERBS})\s+[^,.;:!?\"“”]{{1,60}}?)"
     r"(?:\s+(?:in|on|at|to|during)\s+[^,.;:!?\"“”]{1,40})?\s*,\s*$",
-    re.I,
+    re.IGNORECASE,
 )
 
 
@@ -440,8 +438,7 @@ def _sentence_like(candidate: Candidate) -> bool:
 
 
 ABBREVIATIONS = frozenset(
-    """u.s u.k u.n mr mrs ms dr gen brig lt col sgt capt cmdr sen rep st no vs jan feb mar apr jun
-    jul aug sep sept oct nov dec inc co corp jr sr prof rev gov maj adm e.g i.e etc""".split()
+    ["u.s", "u.k", "u.n", "mr", "mrs", "ms", "dr", "gen", "brig", "lt", "col", "sgt", "capt", "cmdr", "sen", "rep", "st", "no", "vs", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "inc", "co", "corp", "jr", "sr", "prof", "rev", "gov", "maj", "adm", "e.g", "i.e", "etc"]
 )
 SHORT_ATTRIBUTION_RE = re.compile(
     rf"^(?:[A-Z][\w’'.-]*\s+){{1,6}}(?:{_SPEECH_VERBS})\b(?:(?!\bthat\b)[^.!?{MASK}\"“”]){{0,60}}[.!?]"
@@ -475,7 +472,7 @@ def split_sentences(masked: str) -> list[tuple[int, int]]:
             continue
         cuts.append(cut)
     cuts.append(len(masked))
-    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+    return [(a, b) for a, b in pairwise(cuts) if b > a]
 
 
 def _abbreviation(text: str, dot: int) -> bool:
@@ -668,7 +665,7 @@ class Attribution:
 _PERSON_KINDS = ("person", "role", "name", "other")
 _NAME_WORD = r"(?:(?:al|el|bin|ibn)[-\s])?[A-Z][\w’'-]*"
 NAME_RE = re.compile(rf"{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,3}}")
-NEGATED_RE = re.compile(r"\b(?:not|n't|never|declined to|refused to|no)\s+(?:\w+\s+)?$", re.I)
+NEGATED_RE = re.compile(r"\b(?:not|n't|never|declined to|refused to|no)\s+(?:\w+\s+)?$", re.IGNORECASE)
 
 
 def attribute_after(para: Paragraph, start: int, end: int, mentions: list[Mention],
@@ -677,12 +674,12 @@ def attribute_after(para: Paragraph, start: int, end: int, mentions: list[Mentio
     segment = para.masked[start:end]
     lead = re.match(r"[\s,;:—–-]*", segment).end()
     rest = segment[lead:]
-    verb_first = re.match(rf"(?:{_SPEECH_VERBS})\s+(?P<np>[^,.;:!?{MASK}\"“”]+)", rest, re.I)
+    verb_first = re.match(rf"(?:{_SPEECH_VERBS})\s+(?P<np>[^,.;:!?{MASK}\"“”]+)", rest, re.IGNORECASE)
     np_first = re.match(
         rf"(?P<np>[^.;!?{MASK}\"“”]{{1,160}}?)\s+(?:\w+ly\s+|also\s+|then\s+|later\s+|"
         rf"further\s+|has\s+|had\s+)*(?:{_SPEECH_VERBS})\b",
         rest,
-        re.I,
+        re.IGNORECASE,
     )
     if verb_first and verb_first.group("np").split()[0].lower() not in ("that", "to", "in", "on"):
         np_start, np_end = verb_first.span("np")
@@ -708,7 +705,7 @@ def attribute_before(para: Paragraph, start: int, end: int, mentions: list[Menti
     segment = para.masked[start:end]
     inside = [m for m in mentions if start <= m.start and m.end <= end]
     verbs = [v for v in SPEECH_VERB_RE.finditer(segment) if v.group().lower() != "according to"]
-    direct = bool(re.search(rf"(?:{_SPEECH_VERBS})\s*(?:that\s*)?[,:]?\s*$|:\s*$", segment, re.I))
+    direct = bool(re.search(rf"(?:{_SPEECH_VERBS})\s*(?:that\s*)?[,:]?\s*$|:\s*$", segment, re.IGNORECASE))
     subject = ""
     if verbs:
         limit = start + verbs[-1].start()
@@ -732,9 +729,7 @@ def attribute_before(para: Paragraph, start: int, end: int, mentions: list[Menti
 
 RELATIVE_CLAUSE_RE = re.compile(r",\s*(?:who|which|whose|whom|where|while)\b[^,]*,?\s*$")
 _FUNCTION_WORDS = frozenset(
-    """and but or then also later further however meanwhile separately still yet that this
-    in on at of for with by from to a an the as after before during while when he she it they
-    we i you his her its their which who""".split()
+    ["and", "but", "or", "then", "also", "later", "further", "however", "meanwhile", "separately", "still", "yet", "that", "this", "in", "on", "at", "of", "for", "with", "by", "from", "to", "a", "an", "the", "as", "after", "before", "during", "while", "when", "he", "she", "it", "they", "we", "i", "you", "his", "her", "its", "their", "which", "who"]
 )
 
 
@@ -850,8 +845,8 @@ def _source_phrase(segment: str, start: int, inside: list[Mention]) -> list[Ment
         before = segment[:m.start - start]
         after = segment[m.end - start:]
         if (re.search(r"attributed\s+to\s+(?:the\s+)?[\"“‘]?$", before)
-                or re.search(rf"(?:{_SPEECH_NOUNS})\s+(?:by|from)\s+(?:the\s+)?$", before, re.I)
-                or re.match(rf"['’]s?\s+(?:[\w-]+\s+){{0,3}}?(?:{_SPEECH_NOUNS})\b", after, re.I)):
+                or re.search(rf"(?:{_SPEECH_NOUNS})\s+(?:by|from)\s+(?:the\s+)?$", before, re.IGNORECASE)
+                or re.match(rf"['’]s?\s+(?:[\w-]+\s+){{0,3}}?(?:{_SPEECH_NOUNS})\b", after, re.IGNORECASE)):
             chosen.append(m)
     return chosen[::-1]
 
@@ -882,105 +877,69 @@ class _Event:
     day: date
 
 
+@dataclass(frozen=True)
+class _Voice:
+    """Who spoke, and in which sentence (the introduction of quotes that follow it)."""
+
+    speaker: Speaker
+    para: int
+    sentence: int
+
+
 class _Article:
-    """One article worked through in reading order, so pronouns and 'the statement' resolve."""
+    """One article read in order, so that pronouns, 'the statement' and earlier dates resolve."""
 
     def __init__(self, raw: str, gazetteer: Gazetteer) -> None:
         self.gazetteer = gazetteer
         self.state = State(publication_date(raw))
         self.paragraphs, captions = layout(raw)
-        self.caption_dates = {n: self._caption_date(text) for n, text in captions.items()}
+        self.caption_dates = {number: self._caption_date(text) for number, text in captions.items()}
         quotes = {p.index: find_quotes(p) for p in self.paragraphs}
-        self.candidates = build_candidates(self.paragraphs, quotes)
-        masked_pieces: dict[int, list[Quote]] = {p.index: [] for p in self.paragraphs}
+        self.candidates = [c for c in build_candidates(self.paragraphs, quotes)
+                           if c.long or _sentence_like(c)]
+        self.opens: dict[int, list[int]] = {p.index: [] for p in self.paragraphs}
         for candidate in self.candidates:
-            if candidate.long or _sentence_like(candidate):
-                for piece in candidate.pieces:
-                    masked_pieces[piece.para].append(piece)
+            for piece in candidate.pieces:
+                self.opens[piece.para].append(piece.open)
         for para in self.paragraphs:
-            mask_paragraph(para, masked_pieces[para.index])
+            mask_paragraph(para, [q for c in self.candidates for q in c.pieces
+                                  if q.para == para.index])
         self.mentions = {p.index: paragraph_mentions(p.masked, gazetteer) for p in self.paragraphs}
         self.events, self.lead = self._events()
-
-    def _caption_date(self, caption: str) -> date | None:
-        values = [h.value for h in date_hits(caption, self.state.pub) if h.value]
-        return values[-1] if values else None
-
-    def _sentence_of(self, para: int, at: int) -> int:
-        for number, (a, b) in enumerate(self.paragraphs[para].sentences):
-            if a <= at < b:
-                return number
-        return len(self.paragraphs[para].sentences) - 1
-
-    def _events(self) -> tuple[list[_Event], date | None]:
-        """Sentences that name a speaker, a speech and a day; and the article's lead day."""
-        events, lead = [], None
-        for para in self.paragraphs[1:]:
-            if PUB_LINE_RE.match(para.text):
-                continue
-            for number, (a, b) in enumerate(para.sentences):
-                text = para.masked[a:b]
-                if not LEAD_CUE_RE.search(text):
-                    continue
-                hits = date_hits(text, self.state.pub)
-                first = best_hit(hits)
-                if first is None:
-                    continue
-                if lead is None and self._militia_sentence(para, a, b):
-                    lead = first.value
-                said = best_hit([h for h in hits if not h.spread])
-                if said is not None:
-                    names = self._names_in(para, a, b)
-                    events.append(_Event(para.index, number, names, said.value))
-        return events, lead
-
-    def _militia_sentence(self, para: Paragraph, a: int, b: int) -> bool:
-        """Whether a sentence is about a militia (a known one, or 'a faction', 'the militia')."""
-        return bool(_MILITIA_WORDS.search(para.masked[a:b])) or any(
-            a <= m.start < b and m.entity is not None and m.entity.militia
-            for m in self.mentions[para.index]
-        )
-
-    def _names_in(self, para: Paragraph, a: int, b: int) -> set[str]:
-        names = set()
-        for mention in self.mentions[para.index]:
-            if a <= mention.start < b and mention.kind in ("person", "group", "channel", "role"):
-                speaker = resolve(mention, State(self.state.pub), self.gazetteer)
-                if speaker is not None:
-                    names.add(speaker.name)
-        return names
 
     # ------------------------------------------------------------ reading order
 
     def statements(self) -> list[Statement]:
-        by_start: dict[tuple[int, int], list[Candidate]] = {}
+        """Every militia statement, in reading order."""
+        starting: dict[tuple[int, int], list[Candidate]] = {}
         for candidate in self.candidates:
             first = candidate.pieces[0]
-            by_start.setdefault((first.para, self._sentence_of(first.para, first.open)),
+            starting.setdefault((first.para, self._sentence_of(first.para, first.open)),
                                 []).append(candidate)
         found: list[Statement] = []
-        para_voice: dict[int, Speaker] = {}
+        last_voice: dict[int, _Voice] = {}
         for para in self.paragraphs:
-            voices: list[Speaker] = []
+            voices: list[_Voice] = []
             for number, (a, b) in enumerate(para.sentences):
-                for candidate in by_start.get((para.index, number), []):
-                    statement = self._statement(candidate, voices, para_voice)
+                for candidate in starting.get((para.index, number), []):
+                    statement = self._statement(candidate, voices, last_voice)
                     if statement is not None:
                         found.append(statement)
-                self._remember(para, a, b, voices)
+                self._remember(para, number, a, b, voices)
             if voices:
-                para_voice[para.index] = voices[-1]
+                last_voice[para.index] = voices[-1]
         return found
 
-    def _remember(self, para: Paragraph, a: int, b: int, voices: list[Speaker]) -> None:
+    def _remember(self, para: Paragraph, number: int, a: int, b: int,
+                  voices: list[_Voice]) -> None:
         """After a sentence: who spoke or acted in it, for the pronouns and quotes that follow."""
         mentions = self.mentions[para.index]
         said = attribute_before(para, a, b, mentions, self.state, self.gazetteer)
         verbs = list(SPEECH_VERB_RE.finditer(para.masked, a, b))
         if verbs and NEGATED_RE.search(para.masked[a:verbs[-1].start()]):
-            said = None  # "Hezbollah has not commented": no one spoke
+            said = None  # "Hezbollah has not commented": nobody spoke
         if said is not None and said.explicit and said.speaker is not None:
-            voices.append(said.speaker)
+            voices.append(_Voice(said.speaker, para.index, number))
             self.state.heard(said.speaker)
             return
         first = next((m for m in mentions if a <= m.start < b and not m.prep
@@ -989,122 +948,114 @@ class _Article:
         if subject is not None and subject.person:
             self.state.last_person = subject
 
-    def _statement(self, candidate: Candidate, voices: list[Speaker],
-                   para_voice: dict[int, Speaker]) -> Statement | None:
+    def _statement(self, candidate: Candidate, voices: list[_Voice],
+                   last_voice: dict[int, _Voice]) -> Statement | None:
         first, last = candidate.pieces[0], candidate.pieces[-1]
         para = self.paragraphs[first.para]
-        if not candidate.long and not _sentence_like(candidate):
-            return None
         number = self._sentence_of(first.para, first.open)
-        a, b = para.sentences[number]
-        if NAMING_RE.search(para.masked[a:first.open]):
-            return None
-        attribution, intro = self._attribution(candidate, voices, para_voice)
+        if NAMING_RE.search(para.masked[para.sentences[number][0]:first.open]):
+            return None  # what it called "…": a name, not a statement
+        attribution, intro = self._attribution(candidate, voices, last_voice)
         if attribution is None or attribution.speaker is None:
             return None
         if not candidate.long and not attribution.direct:
-            return None
+            return None  # a short quote counts only when said right there: "Never," he said.
         speaker = attribution.speaker
-        voices.append(speaker)
+        voices.append(_Voice(speaker, first.para, number))
         self.state.heard(speaker)
         if not speaker.militia:
             return None
         when = self._date(candidate, speaker, intro)
         if when is not None:
             self.state.dates[speaker.name] = when
-        last_para = self.paragraphs[last.para]
-        context = para.text[a:b].strip()
-        if context == para.text[first.open:first.close].strip() and intro is not None:
-            context = intro.replace(MASK, "…") if MASK not in intro.strip(MASK + "“”\"‘’.,") \
-                else context
         return Statement(
             text=candidate.text,
             speaker=speaker.name,
             group=speaker.group,
             date=when.isoformat() if when else "",
             start=para.pos[first.start],
-            end=last_para.pos[last.end - 1] + 1,
-            context=" ".join(context.split()),
+            end=self.paragraphs[last.para].pos[last.end - 1] + 1,
+            context=self._context(first, number, intro),
         )
 
-    def _attribution(self, candidate: Candidate, voices: list[Speaker],
-                     para_voice: dict[int, Speaker]) -> tuple[Attribution | None, str | None]:
-        """Who said it: after the quote, before it, in a split gap, else the voice before."""
-        first, last = candidate.pieces[0], candidate.pieces[-1]
-        para, last_para = self.paragraphs[first.para], self.paragraphs[last.para]
-        gaz, state = self.gazetteer, self.state
+    def _context(self, first: Quote, number: int, intro: _Voice | None) -> str:
+        """The sentence introducing the quote: its own, or the 'X said:' sentence before it."""
+        para = self.paragraphs[first.para]
+        a, b = para.sentences[number]
+        if intro is not None and para.masked[a:first.open].strip(" “\"‘") == "":
+            para = self.paragraphs[intro.para]
+            a, b = para.sentences[intro.sentence]
+        return " ".join(para.text[a:b].split())
+
+    def _attribution(self, candidate: Candidate, voices: list[_Voice],
+                     last_voice: dict[int, _Voice]) -> tuple[Attribution | None, _Voice | None]:
+        """Who said it: the clause after a piece, the clause before, else the voice before."""
         for piece in candidate.pieces:
-            piece_para = self.paragraphs[piece.para]
-            number = self._sentence_of(piece.para, max(piece.close - 1, piece.open))
-            end = piece_para.sentences[number][1]
-            later = [q.open for q in candidate.pieces if q.para == piece.para and q.open > piece.open]
-            limit = min([end, *later, *self._next_quotes(piece_para, piece.close)])
-            found = attribute_after(piece_para, piece.close, limit, self.mentions[piece.para],
-                                    state, gaz)
-            if found is not None and (found.speaker is not None or found.explicit):
+            para = self.paragraphs[piece.para]
+            end = para.sentences[self._sentence_of(piece.para, max(piece.close - 1, piece.open))][1]
+            limit = min([end, *(o for o in self.opens[piece.para] if o > piece.open)])
+            found = attribute_after(para, piece.close, limit, self.mentions[piece.para],
+                                    self.state, self.gazetteer)
+            if found is not None:
                 return found, None
-        del last_para
-        a = para.sentences[self._sentence_of(first.para, first.open)][0]
-        found = attribute_before(para, a, first.open, self.mentions[first.para], state, gaz)
-        if found is not None and (found.speaker is not None or found.explicit):
+        first = candidate.pieces[0]
+        para = self.paragraphs[first.para]
+        start = para.sentences[self._sentence_of(first.para, first.open)][0]
+        found = attribute_before(para, start, first.open, self.mentions[first.para],
+                                 self.state, self.gazetteer)
+        if found is not None:
             return found, None
-        if voices:
-            return Attribution(voices[-1]), None
-        if para.text[:first.open].strip(" \"“‘") == "":
-            previous = self._previous_voice(first.para, para_voice)
+        if voices:  # a quote with no attribution goes on with the paragraph's last voice
+            return Attribution(voices[-1].speaker), voices[-1]
+        if para.masked[:first.open].strip(" “\"‘") == "":
+            previous = self._previous_voice(first.para, last_voice)
             if previous is not None:
-                return Attribution(previous[0]), previous[1]
+                return Attribution(previous.speaker), previous
         return None, None
 
-    def _next_quotes(self, para: Paragraph, after: int) -> list[int]:
-        """Where the next masked quote opens (the end of an after-quote clause)."""
-        hidden = para.masked.find(MASK, after)
-        if hidden < 0:
-            return []
-        opening = max(para.masked.rfind(mark, after, hidden) for mark in "“\"‘")
-        return [opening if opening >= after else hidden]
-
-    def _previous_voice(self, index: int, para_voice: dict[int, Speaker]):
-        """A paragraph that is only a quote continues the voice of the paragraph before it."""
+    def _previous_voice(self, index: int, last_voice: dict[int, _Voice]) -> _Voice | None:
+        """A paragraph opening with a quote continues the voice of the paragraph before it
+        (headings such as 'Gaza Stuns the World' in between do not count)."""
         for back in range(index - 1, -1, -1):
-            para = self.paragraphs[back]
-            if para.heading:
-                continue
-            if back in para_voice:
-                a, b = para.sentences[-1]
-                return para_voice[back], para.masked[a:b]
-            return None
+            if not self.paragraphs[back].heading:
+                return last_voice.get(back)
         return None
+
+    def _sentence_of(self, para: int, at: int) -> int:
+        sentences = self.paragraphs[para].sentences
+        return next((n for n, (a, b) in enumerate(sentences) if a <= at < b), len(sentences) - 1)
 
     # ------------------------------------------------------------ dates
 
-    def _date(self, candidate: Candidate, speaker: Speaker, intro: str | None) -> date | None:
+    def _date(self, candidate: Candidate, speaker: Speaker, intro: _Voice | None) -> date | None:
         """The day of the statement, from the most to the least direct evidence."""
-        first, last = candidate.pieces[0], candidate.pieces[-1]
         hits, figures = self._own_evidence(candidate)
-        usable = [h for h in hits if h[1].usable and h[1].value and not h[1].spread]
-        if usable:
-            return min(usable, key=lambda h: (not h[1].strong, h[0]))[1].value
+        said = [(distance, h) for distance, h in hits if h.usable and h.value and not h.spread]
+        if said:
+            return min(said, key=lambda pair: (not pair[1].strong, pair[0]))[1].value
         for figure in figures:
             if self.caption_dates.get(figure):
                 return self.caption_dates[figure]
         if intro is not None:
-            said = best_hit([h for h in date_hits(intro, self.state.pub) if not h.spread])
-            if said is not None:
-                return said.value
+            para = self.paragraphs[intro.para]
+            a, b = para.sentences[intro.sentence]
+            hit = best_hit([h for h in date_hits(para.masked[a:b], self.state.pub) if not h.spread])
+            if hit is not None:
+                return hit.value
         if speaker.name in self.state.dates:
             return self.state.dates[speaker.name]
+        first = candidate.pieces[0]
         event = self._event_date(speaker, first.para, self._sentence_of(first.para, first.open))
         if event is not None:
             return event
-        spread = [h for h in hits if h[1].usable and h[1].value]
-        if spread:
-            return min(spread, key=lambda h: h[0])[1].value
-        del last
+        shared = [(distance, h) for distance, h in hits if h.usable and h.value]
+        if shared:
+            return min(shared, key=lambda pair: pair[0])[1].value
         return self.lead or self.state.pub
 
     def _own_evidence(self, candidate: Candidate) -> tuple[list[tuple[int, DateHit]], list[str]]:
-        """Date expressions and figure references in the sentences holding the quote."""
+        """Date expressions (with their distance to the quote) and figure references in the
+        sentences holding the quote."""
         hits: list[tuple[int, DateHit]] = []
         figures: list[str] = []
         seen = set()
@@ -1123,6 +1074,33 @@ class _Article:
                 figures += FIGURE_REF_RE.findall(para.masked[a:b])
         return hits, figures
 
+    def _caption_date(self, caption: str) -> date | None:
+        values = [h.value for h in date_hits(caption, self.state.pub) if h.value]
+        return values[-1] if values else None
+
+    def _events(self) -> tuple[list[_Event], date | None]:
+        """Sentences that report someone speaking on a day; and the article's lead day, the
+        first day on which a militia is reported speaking (for quotes dated nowhere else)."""
+        events, lead = [], None
+        for para in self.paragraphs[1:]:
+            if PUB_LINE_RE.match(para.text):
+                continue
+            for number, (a, b) in enumerate(para.sentences):
+                text = para.masked[a:b]
+                if not LEAD_CUE_RE.search(text):
+                    continue
+                hits = date_hits(text, self.state.pub)
+                first = best_hit(hits)
+                if first is None:
+                    continue
+                if lead is None and self._militia_sentence(para, a, b):
+                    lead = first.value
+                said = best_hit([h for h in hits if not h.spread])
+                if said is not None:
+                    events.append(_Event(para.index, number, self._names_in(para, a, b),
+                                         said.value))
+        return events, lead
+
     def _event_date(self, speaker: Speaker, para: int, sentence: int) -> date | None:
         """The day of the nearest earlier sentence reporting this speaker speaking (or later)."""
         mine = [e for e in self.events if speaker.name in e.names]
@@ -1130,6 +1108,24 @@ class _Article:
         if before:
             return before[-1].day
         return mine[0].day if mine else None
+
+    def _militia_sentence(self, para: Paragraph, a: int, b: int) -> bool:
+        """Whether a sentence is about a militia (a known one, or 'a faction', 'the militia')."""
+        return bool(_MILITIA_WORDS.search(para.masked[a:b])) or any(
+            a <= m.start < b and m.entity is not None and m.entity.militia
+            for m in self.mentions[para.index]
+        )
+
+    def _names_in(self, para: Paragraph, a: int, b: int) -> set[str]:
+        """Who a sentence names (people, groups, and leaders behind titles like 'the Houthi
+        leader')."""
+        names = set()
+        for mention in self.mentions[para.index]:
+            if a <= mention.start < b and mention.kind in ("person", "group", "channel", "role"):
+                speaker = resolve(mention, State(self.state.pub), self.gazetteer)
+                if speaker is not None:
+                    names.add(speaker.name)
+        return names
 
 
 # ---------------------------------------------------------------- public API

@@ -24,11 +24,7 @@ _SEPARATOR = r"[\s\-‐‑]+"
 # A capitalised word right before a one-word alias is part of another name ("Mohammad Hussein
 # Fadlallah" is not Hassan Fadlallah) unless it is one of these titles or sentence words.
 _NOT_NAME_WORDS = frozenset(
-    """on in at but and the then also when while as after before since yet so if meanwhile
-    monday tuesday wednesday thursday friday saturday sunday january february march april may june
-    july august september october november december sheikh shaykh sayyed sayyid seyed hajj haj
-    mr dr mp general gen commander secretary-general secretary leader chief cleric imam ayatollah
-    brigadier colonel spokesman spokesperson deputy""".split()
+    ["on", "in", "at", "but", "and", "the", "then", "also", "when", "while", "as", "after", "before", "since", "yet", "so", "if", "meanwhile", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "sheikh", "shaykh", "sayyed", "sayyid", "seyed", "hajj", "haj", "mr", "dr", "mp", "general", "gen", "commander", "secretary-general", "secretary", "leader", "chief", "cleric", "imam", "ayatollah", "brigadier", "colonel", "spokesman", "spokesperson", "deputy"]
 )
 
 

@@ -116,9 +116,9 @@ def test_quote_running_over_two_paragraphs() -> None:
         "Qais al-Khazali spoke to supporters on Friday. “The occupation must leave, today "
         "and not tomorrow.\n\n“We have given politics every chance to work,” he said."
     )
-    assert found(text) == [(
-        "The occupation must leave, today and not tomorrow. We have given politics every chance "
-        "to work", "Qais al-Khazali", "Asaib Ahl al-Haq", "2024-07-12")]
+    joined = ("The occupation must leave, today and not tomorrow. We have given politics every "
+              "chance to work")
+    assert found(text) == [(joined, "Qais al-Khazali", "Asaib Ahl al-Haq", "2024-07-12")]
 
 
 def test_missing_closing_mark_ends_at_the_paragraph() -> None:
@@ -275,7 +275,7 @@ def test_cli_keeps_existing_rows(work: Path, capsys) -> None:
                                                                 store.STATEMENT_COLUMNS))
     assert main(["extract", "in", "--out", "out.csv"]) == 0
     frame = store.read_statements(work / "out.csv")
-    assert list(frame["id"])[0] == "mine" and len(frame) == 2
+    assert frame["id"].tolist() == ["mine", frame["id"].iloc[1]]
 
 
 def bad_inputs(work: Path) -> dict[str, Path]:
