@@ -60,7 +60,9 @@ _LEAD_CUES = (  # what makes a sentence report someone speaking on a day ("read"
     rf"(?!read\b|reads\b|called\b|calling\b|cited\b|quoted\b|according to\b)(?:{_SPEECH_VERBS})|"
     "delivered|delivers|speech|statement|address|interview|sermon|remarks|comments"
 )
-_DISSEMINATION = "shared|published|circulated|broadcast|aired|carried|reported|translated|distributed"
+_DISSEMINATION = (
+    "shared|published|circulated|broadcast|aired|carried|reported|translated|distributed"
+)
 _ROLES = (
     r"spokes(?:man|woman|person|people|men)|officials?|commanders?|leaders?|chief|boss|head|"
     r"secretary[- ]general|MPs?|lawmakers?|members?|figures?|clerics?|representatives?|envoys?|"
@@ -70,10 +72,20 @@ _ROLES = (
 )
 _LEADER_TITLES = {"leader", "chief", "boss", "head", "secretary-general", "secretary general"}
 _PREPOSITIONS = frozenset(
-    ["on", "in", "at", "to", "from", "with", "by", "via", "of", "for", "against", "about", "after", "before", "toward", "towards", "through", "under", "over", "into", "onto", "than", "like", "between", "among", "during", "despite", "near", "across", "behind", "within", "without", "upon"]
+    [
+        "on", "in", "at", "to", "from", "with", "by", "via", "of", "for", "against", "about",
+        "after", "before", "toward", "towards", "through", "under", "over", "into", "onto",
+        "than", "like", "between", "among", "during", "despite", "near", "across", "behind",
+        "within", "without", "upon"
+    ]
 )
 _NAME_STOPWORDS = frozenset(
-    ["the", "a", "an", "on", "in", "at", "but", "and", "then", "also", "when", "while", "as", "after", "before", "since", "yet", "so", "if", "meanwhile", "however", "this", "that", "these", "those", "his", "her", "its", "their", "our", "we", "i", "you", "it", "he", "she", "they"]
+    [
+        "the", "a", "an", "on", "in", "at", "but", "and", "then", "also", "when", "while", "as",
+        "after", "before", "since", "yet", "so", "if", "meanwhile", "however", "this", "that",
+        "these", "those", "his", "her", "its", "their", "our", "we", "i", "you", "it", "he",
+        "she", "they"
+    ]
 )
 
 SPEECH_VERB_RE = re.compile(rf"\b(?:{_SPEECH_VERBS})\b", re.IGNORECASE)
@@ -86,12 +98,15 @@ ROLE_RE = re.compile(rf"\b(?:{_ROLES})\b")
 PRONOUN_RE = re.compile(r"\b(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t)\b")
 ANAPHOR_RE = re.compile(
     r"\b[Tt]he\s+(?:(?:armed|Iran-backed|Iran-aligned|Iranian-backed|pro-Iran|pro-Iranian|Shiite|"
-    r"Shia|Iraqi|Lebanese|Yemeni|militant|paramilitary|powerful|hardline)\s+)?(?P<what>statement|post|tweet|message|communiqu[eé]|video|announcement|"
+    r"Shia|Iraqi|Lebanese|Yemeni|militant|paramilitary|powerful|hardline)\s+)?"
+    r"(?P<what>statement|post|tweet|message|communiqu[eé]|video|announcement|"
     r"declaration|group|militia|movement|faction|organi[sz]ation|channel)\b"
 )
 _SOURCE_ANAPHORS = {"statement", "post", "tweet", "message", "communique", "communiqué", "video",
                     "announcement", "declaration"}
-_MILITIA_WORDS = re.compile(r"\b(?:militias?|factions?|group|movement|resistance|armed)\b", re.IGNORECASE)
+_MILITIA_WORDS = re.compile(
+    r"\b(?:militias?|factions?|group|movement|resistance|armed)\b", re.IGNORECASE
+)
 NAMING_RE = re.compile(r"\b(?:so-called|called|dubbed|named|termed|titled|entitled|known as)\s*$")
 
 # ---------------------------------------------------------------- dates
@@ -114,19 +129,24 @@ _MONTH = (
 DATE_RE = re.compile(
     rf"\b(?P<iy>\d{{4}})-(?P<im>\d{{2}})-(?P<id>\d{{2}})\b"
     rf"|\b(?P<m1>{_MONTH})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y1>\d{{4}})\b)?"
-    rf"|\b(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>{_MONTH})\b\.?(?:,?\s+(?P<y2>\d{{4}})\b)?"
+    rf"|\b(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>{_MONTH})\b\.?"
+    rf"(?:,?\s+(?P<y2>\d{{4}})\b)?"
     rf"|\b(?P<n1>\d{{1,2}})/(?P<n2>\d{{1,2}})/(?P<ny>\d{{4}})\b"
     r"|\b(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
     r"|\b(?P<rel>[Yy]esterday|[Tt]oday|[Tt]onight|[Ll]ast night|[Tt]his morning)\b"
 )
 PUB_LINE_RE = re.compile(
     rf"^(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\s*,?\s*)?"
-    rf"(?:{_MONTH}\.?\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\.?,?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})"
+    rf"(?:{_MONTH}\.?\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\.?,?\s+\d{{4}}"
+    r"|\d{4}-\d{2}-\d{2})"
     r"(?:\s*(?:[•|·,-].*|\d{1,2}:\d{2}.*))?$"
 )
 # a date right after one of these words is not the day of the statement ("since July 25")
 _NOT_THE_DAY = frozenset(
-    ["since", "after", "before", "until", "till", "following", "from", "by", "ago", "next", "coming", "between", "prior", "ahead"]
+    [
+        "since", "after", "before", "until", "till", "following", "from", "by", "ago", "next",
+        "coming", "between", "prior", "ahead"
+    ]
 )
 FIGURE_REF_RE = re.compile(r"\((?:see\s+)?(?:Figure|Fig\.?)\s*(\d+)\)", re.IGNORECASE)
 CAPTION_RE = re.compile(r"^(?:Figure|Fig\.?)\s*(\d+)\s*[:.\-–]\s*(.*)$", re.IGNORECASE)
@@ -264,7 +284,8 @@ def layout(raw: str) -> tuple[list[Paragraph], dict[str, str]]:
         for pattern in (LINK_RE, BOLD_RE, ITALIC_RE):
             text, pos = _keep_inner(text, pos, pattern)
         words = text.split()
-        heading = len(words) <= 8 and not text.endswith(_TERMINAL) and not re.search("[\"“”]", text)
+        heading = (len(words) <= 8 and not text.endswith(_TERMINAL)
+                   and not re.search("[\"“”]", text))
         paragraphs.append(Paragraph(index, text, pos, heading))
     return paragraphs, captions
 
@@ -360,7 +381,8 @@ def _quote(para: Paragraph, opened: int, closing: int, closed: bool) -> Quote:
     return Quote(para.index, opened, start, end, closing + 1 if closed else end, closed)
 
 
-def build_candidates(paragraphs: list[Paragraph], quotes: dict[int, list[Quote]]) -> list[Candidate]:
+def build_candidates(paragraphs: list[Paragraph],
+                     quotes: dict[int, list[Quote]]) -> list[Candidate]:
     """Join multi-paragraph and split quotes into candidates, and judge which are statements."""
     candidates: list[Candidate] = []
     taken: set[int] = set()
@@ -411,7 +433,8 @@ def _split_continuation(para: Paragraph, quotes: dict[int, list[Quote]], last: Q
 
 
 SPLIT_GAP_RE = re.compile(
-    rf"\s*,?\s*(?:[^,.;:!?\"“”]{{1,60}}?\s+(?:{_SPEECH_VERBS})|(?:{_SPEECH_VERBS})\s+[^,.;:!?\"“”]{{1,60}}?)"
+    rf"\s*,?\s*(?:[^,.;:!?\"“”]{{1,60}}?\s+(?:{_SPEECH_VERBS})"
+    rf"|(?:{_SPEECH_VERBS})\s+[^,.;:!?\"“”]{{1,60}}?)"
     r"(?:\s+(?:in|on|at|to|during)\s+[^,.;:!?\"“”]{1,40})?\s*,\s*$",
     re.IGNORECASE,
 )
@@ -438,10 +461,16 @@ def _sentence_like(candidate: Candidate) -> bool:
 
 
 ABBREVIATIONS = frozenset(
-    ["u.s", "u.k", "u.n", "mr", "mrs", "ms", "dr", "gen", "brig", "lt", "col", "sgt", "capt", "cmdr", "sen", "rep", "st", "no", "vs", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "inc", "co", "corp", "jr", "sr", "prof", "rev", "gov", "maj", "adm", "e.g", "i.e", "etc"]
+    [
+        "u.s", "u.k", "u.n", "mr", "mrs", "ms", "dr", "gen", "brig", "lt", "col", "sgt", "capt",
+        "cmdr", "sen", "rep", "st", "no", "vs", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+        "sep", "sept", "oct", "nov", "dec", "inc", "co", "corp", "jr", "sr", "prof", "rev",
+        "gov", "maj", "adm", "e.g", "i.e", "etc"
+    ]
 )
 SHORT_ATTRIBUTION_RE = re.compile(
-    rf"^(?:[A-Z][\w’'.-]*\s+){{1,6}}(?:{_SPEECH_VERBS})\b(?:(?!\bthat\b)[^.!?{MASK}\"“”]){{0,60}}[.!?]"
+    rf"^(?:[A-Z][\w’'.-]*\s+){{1,6}}(?:{_SPEECH_VERBS})\b"
+    rf"(?:(?!\bthat\b)[^.!?{MASK}\"“”]){{0,60}}[.!?]"
 )
 
 
@@ -457,7 +486,7 @@ def mask_paragraph(para: Paragraph, pieces: Iterable[Quote]) -> None:
 
 
 def split_sentences(masked: str) -> list[tuple[int, int]]:
-    """Sentence spans; `“…?” Fadlallah asked.` stays one sentence, abbreviations do not end one."""
+    """Sentence spans: `“…?” Fadlallah asked.` stays one sentence; abbreviations end none."""
     cuts = [0]
     for match in re.finditer(r"[.!?…]+([\"”’)\]]*)\s+", masked):
         cut = match.end()
@@ -530,7 +559,7 @@ class State:
 
 
 def paragraph_mentions(masked: str, gazetteer: Gazetteer) -> list[Mention]:
-    """Names, roles, pronouns and anaphors in a masked paragraph, each flagged if after a preposition."""
+    """Names, roles, pronouns and anaphors in a masked paragraph (flagged after prepositions)."""
     named = [Mention(m.start, m.end, m.entity.kind, masked[m.start:m.end], m.entity)
              for m in gazetteer.mentions(masked)]
     found, consumed = list(named), []
@@ -604,7 +633,8 @@ def _stopword_name(name: str) -> bool:
 
 
 def _after_preposition(masked: str, start: int) -> bool:
-    match = re.search(r"([A-Za-z]+)\s+(?:(?:the|a|an)\s+)?[\"“‘]?$", masked[max(0, start - 30):start])
+    before = masked[max(0, start - 30):start]
+    match = re.search(r"([A-Za-z]+)\s+(?:(?:the|a|an)\s+)?[\"“‘]?$", before)
     return match is not None and match.group(1).lower() in _PREPOSITIONS
 
 
@@ -665,7 +695,9 @@ class Attribution:
 _PERSON_KINDS = ("person", "role", "name", "other")
 _NAME_WORD = r"(?:(?:al|el|bin|ibn)[-\s])?[A-Z][\w’'-]*"
 NAME_RE = re.compile(rf"{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,3}}")
-NEGATED_RE = re.compile(r"\b(?:not|n't|never|declined to|refused to|no)\s+(?:\w+\s+)?$", re.IGNORECASE)
+NEGATED_RE = re.compile(
+    r"\b(?:not|n't|never|declined to|refused to|no)\s+(?:\w+\s+)?$", re.IGNORECASE
+)
 
 
 def attribute_after(para: Paragraph, start: int, end: int, mentions: list[Mention],
@@ -674,7 +706,8 @@ def attribute_after(para: Paragraph, start: int, end: int, mentions: list[Mentio
     segment = para.masked[start:end]
     lead = re.match(r"[\s,;:—–-]*", segment).end()
     rest = segment[lead:]
-    verb_first = re.match(rf"(?:{_SPEECH_VERBS})\s+(?P<np>[^,.;:!?{MASK}\"“”]+)", rest, re.IGNORECASE)
+    verb_first = re.match(rf"(?:{_SPEECH_VERBS})\s+(?P<np>[^,.;:!?{MASK}\"“”]+)", rest,
+                          re.IGNORECASE)
     np_first = re.match(
         rf"(?P<np>[^.;!?{MASK}\"“”]{{1,160}}?)\s+(?:\w+ly\s+|also\s+|then\s+|later\s+|"
         rf"further\s+|has\s+|had\s+)*(?:{_SPEECH_VERBS})\b",
@@ -705,7 +738,8 @@ def attribute_before(para: Paragraph, start: int, end: int, mentions: list[Menti
     segment = para.masked[start:end]
     inside = [m for m in mentions if start <= m.start and m.end <= end]
     verbs = [v for v in SPEECH_VERB_RE.finditer(segment) if v.group().lower() != "according to"]
-    direct = bool(re.search(rf"(?:{_SPEECH_VERBS})\s*(?:that\s*)?[,:]?\s*$|:\s*$", segment, re.IGNORECASE))
+    direct = bool(re.search(rf"(?:{_SPEECH_VERBS})\s*(?:that\s*)?[,:]?\s*$|:\s*$", segment,
+                            re.IGNORECASE))
     subject = ""
     if verbs:
         limit = start + verbs[-1].start()
@@ -729,7 +763,13 @@ def attribute_before(para: Paragraph, start: int, end: int, mentions: list[Menti
 
 RELATIVE_CLAUSE_RE = re.compile(r",\s*(?:who|which|whose|whom|where|while)\b[^,]*,?\s*$")
 _FUNCTION_WORDS = frozenset(
-    ["and", "but", "or", "then", "also", "later", "further", "however", "meanwhile", "separately", "still", "yet", "that", "this", "in", "on", "at", "of", "for", "with", "by", "from", "to", "a", "an", "the", "as", "after", "before", "during", "while", "when", "he", "she", "it", "they", "we", "i", "you", "his", "her", "its", "their", "which", "who"]
+    [
+        "and", "but", "or", "then", "also", "later", "further", "however", "meanwhile",
+        "separately", "still", "yet", "that", "this", "in", "on", "at", "of", "for", "with",
+        "by", "from", "to", "a", "an", "the", "as", "after", "before", "during", "while",
+        "when", "he", "she", "it", "they", "we", "i", "you", "his", "her", "its", "their",
+        "which", "who"
+    ]
 )
 
 
@@ -845,8 +885,10 @@ def _source_phrase(segment: str, start: int, inside: list[Mention]) -> list[Ment
         before = segment[:m.start - start]
         after = segment[m.end - start:]
         if (re.search(r"attributed\s+to\s+(?:the\s+)?[\"“‘]?$", before)
-                or re.search(rf"(?:{_SPEECH_NOUNS})\s+(?:by|from)\s+(?:the\s+)?$", before, re.IGNORECASE)
-                or re.match(rf"['’]s?\s+(?:[\w-]+\s+){{0,3}}?(?:{_SPEECH_NOUNS})\b", after, re.IGNORECASE)):
+                or re.search(rf"(?:{_SPEECH_NOUNS})\s+(?:by|from)\s+(?:the\s+)?$", before,
+                             re.IGNORECASE)
+                or re.match(rf"['’]s?\s+(?:[\w-]+\s+){{0,3}}?(?:{_SPEECH_NOUNS})\b", after,
+                            re.IGNORECASE)):
             chosen.append(m)
     return chosen[::-1]
 

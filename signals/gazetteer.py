@@ -24,7 +24,16 @@ _SEPARATOR = r"[\s\-‐‑]+"
 # A capitalised word right before a one-word alias is part of another name ("Mohammad Hussein
 # Fadlallah" is not Hassan Fadlallah) unless it is one of these titles or sentence words.
 _NOT_NAME_WORDS = frozenset(
-    ["on", "in", "at", "but", "and", "the", "then", "also", "when", "while", "as", "after", "before", "since", "yet", "so", "if", "meanwhile", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "sheikh", "shaykh", "sayyed", "sayyid", "seyed", "hajj", "haj", "mr", "dr", "mp", "general", "gen", "commander", "secretary-general", "secretary", "leader", "chief", "cleric", "imam", "ayatollah", "brigadier", "colonel", "spokesman", "spokesperson", "deputy"]
+    [
+        "on", "in", "at", "but", "and", "the", "then", "also", "when", "while", "as", "after",
+        "before", "since", "yet", "so", "if", "meanwhile", "monday", "tuesday", "wednesday",
+        "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april",
+        "may", "june", "july", "august", "september", "october", "november", "december",
+        "sheikh", "shaykh", "sayyed", "sayyid", "seyed", "hajj", "haj", "mr", "dr", "mp",
+        "general", "gen", "commander", "secretary-general", "secretary", "leader", "chief",
+        "cleric", "imam", "ayatollah", "brigadier", "colonel", "spokesman", "spokesperson",
+        "deputy"
+    ]
 )
 
 
@@ -144,8 +153,8 @@ class Gazetteer:
 
     def _original_spellings(self) -> dict[str, str]:
         spellings: dict[str, str] = {}
-        sections = [self._data["groups"], self._data.get("people", []), self._data.get("others", [])]
-        for section in sections:
+        for section in (self._data["groups"], self._data.get("people", []),
+                        self._data.get("others", [])):
             for item in section:
                 for alias in [item["name"], *item.get("aliases", [])]:
                     spellings.setdefault(normalise(alias), alias)

@@ -144,8 +144,8 @@ def test_markup_is_removed_and_offsets_map_back() -> None:
 
 
 def test_nested_quotes_stay_inside() -> None:
-    text = article("“They speak of ‘deterrence,’ but we will decide when to strike,” Naim Qassem "
-                   "said in a speech on Sunday.", published="Jul 14, 2024")
+    text = article("“They speak of ‘deterrence,’ but we will decide when to strike,” Naim "
+                   "Qassem said in a speech on Sunday.", published="Jul 14, 2024")
     assert found(text) == [("They speak of ‘deterrence,’ but we will decide when to strike",
                             "Naim Qassem", "Hezbollah", "2024-07-14")]
 

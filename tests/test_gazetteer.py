@@ -31,7 +31,8 @@ def test_kataib_hezbollah_aliases(gaz: Gazetteer, alias: str) -> None:
 @pytest.mark.parametrize("alias, group", [
     ("AAH", "Asaib Ahl al-Haq"), ("Asa'ib Ahl al-Haq", "Asaib Ahl al-Haq"),
     ("Nujaba Movement", "Harakat al-Nujaba"), ("KSS", "Kataib Sayyid al-Shuhada"),
-    ("Sayyid al-Shuhada Brigades", "Kataib Sayyid al-Shuhada"), ("Badr Organization", "Badr Organization"),
+    ("Sayyid al-Shuhada Brigades", "Kataib Sayyid al-Shuhada"),
+    ("Badr Organization", "Badr Organization"),
     ("PMF", "Popular Mobilization Forces"), ("Hashd", "Popular Mobilization Forces"),
     ("Tansiqiya", "Iraqi Resistance Coordination Committee"),
     ("Haya al-Tansiqiya", "Iraqi Resistance Coordination Committee"),
