@@ -17,9 +17,9 @@ from itertools import product
 from pathlib import Path
 
 import joblib
-from joblib import Parallel, delayed
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.dummy import DummyClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer

@@ -19,7 +19,6 @@ import io
 import json
 import math
 import os
-import tempfile
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -36,7 +35,7 @@ import pandas as pd
 
 from signals import LABELS
 from signals.errors import SignalsError, where
-from signals.store import atomic_write_text, read_statements
+from signals.store import atomic_write_bytes, atomic_write_text, read_statements
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -619,28 +618,13 @@ def write_report(report: Report, out: Path) -> Path:
     try:
         images = charts(report)
         for name, data in images.items():
-            _write_bytes(out / name, data)
+            atomic_write_bytes(out / name, data)
         atomic_write_text(out / "weekly.csv", weekly_csv(report))
         atomic_write_text(out / "report.md", render_markdown(report, list(images)))
         atomic_write_text(out / "report.html", render_html(report, images))
     except OSError as exc:
         raise SignalsError(f"{out}: cannot write the report ({exc.strerror or exc})") from None
     return out / "report.html"
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    """Write bytes through a temporary file and a rename, like store.atomic_write_text."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def weekly_csv(report: Report) -> str:
