@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
 from signals.features import Analysis
@@ -38,70 +39,93 @@ class BatchExplanation:
 
 
 def explain_batch(model: Pipeline, analyses: list[Analysis]) -> BatchExplanation:
-    """Probabilities and exact per-phrase contributions for already-analysed statements."""
+    """Probabilities and exact per-phrase contributions for already-analysed statements.
+
+    The statements' feature occurrences are looked up in the vocabulary once; the TF-IDF matrix
+    and the contributions are both built from that one lookup (see `tfidf_from_counts`).
+    """
     vectorizer = model.named_steps["features"]
     classifier = model.named_steps["classify"]
     vocabulary = vectorizer.vocabulary_
-    matrix = sparse.csr_matrix(vectorizer.transform(analyses))
-    decision = np.asarray(matrix @ classifier.coef_.T) + classifier.intercept_
+    n, n_features = len(analyses), len(vectorizer.idf_)
+    lengths = np.fromiter((len(a.features) for a in analyses), np.int64, n)
+    get = vocabulary.get
+    feat = np.fromiter((get(f, -1) for a in analyses for f in a.features), np.int64,
+                       int(lengths.sum()))
+    spans = np.array([span for a in analyses for span in a.spans], dtype=np.int64).reshape(-1, 2)
+    doc = np.repeat(np.arange(n), lengths)
+    known_mask = feat >= 0
+
+    # Words of each statement, and how many of them the model has a weight for.
+    words = np.fromiter((len(set(a.features[:a.words])) for a in analyses), np.int64, n)
+    first = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    is_word = (np.arange(len(feat)) - first) < np.repeat(
+        np.fromiter((a.words for a in analyses), np.int64, n), lengths)
+    word_keys = np.unique(doc[is_word & known_mask] * n_features + feat[is_word & known_mask])
+    known = np.bincount(word_keys // n_features, minlength=n)
+    cues = np.bincount(doc[np.isin(feat, _explicit_cue_ids(vocabulary))], minlength=n)
+
+    doc, feat, spans = doc[known_mask], feat[known_mask], spans[known_mask]
+    keys = doc * n_features + feat
+    cells, occurrence_cell, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    rows, columns = cells // n_features, cells % n_features
+    values = tfidf_from_counts(vectorizer, rows, columns, counts.astype(np.float64), n)
+    matrix = sparse.csr_matrix((values, (rows, columns)), shape=(n, n_features))
+
+    coef = classifier.coef_  # (classes, features)
+    decision = np.asarray(matrix @ coef.T) + classifier.intercept_
     probabilities = classifier.predict_proba(matrix)
     labels = classifier.labels_from_proba(probabilities)
-    coef = classifier.coef_  # (classes, features)
 
-    doc_ids, feature_ids, starts, ends = [], [], [], []
-    known = np.zeros(len(analyses), dtype=np.int64)
-    words = np.zeros(len(analyses), dtype=np.int64)
-    cues = np.zeros(len(analyses), dtype=np.int64)
-    for row, analysis in enumerate(analyses):
-        unigrams = set(analysis.features[:analysis.words])
-        words[row] = len(unigrams)
-        known[row] = sum(1 for feature in unigrams if feature in vocabulary)
-        for feature, (start, end) in zip(analysis.features, analysis.spans):
-            index = vocabulary.get(feature)
-            if index is None:
-                continue
-            doc_ids.append(row)
-            feature_ids.append(index)
-            starts.append(start)
-            ends.append(end)
-            if feature.startswith("cue:") and feature not in _IMPLICIT_CUES:
-                cues[row] += 1
-
-    doc = np.asarray(doc_ids, dtype=np.int64)
-    feat = np.asarray(feature_ids, dtype=np.int64)
-    start = np.asarray(starts, dtype=np.int64)
-    end = np.asarray(ends, dtype=np.int64)
-    n_classes = coef.shape[0]
-    if len(doc) == 0:
-        empty_spans = [np.zeros((0, 2), dtype=np.int64)] * len(analyses)
-        empty_weights = [np.zeros((0, n_classes))] * len(analyses)
-        return BatchExplanation(list(classifier.classes_), classifier.intercept_, decision,
-                                probabilities, labels, empty_spans, empty_weights, known, words, cues)
-
-    # x value of each occurrence's (statement, feature), and how many spans share it.
-    n_features = matrix.shape[1]
-    keys = doc * n_features + feat
-    unique_keys, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    coo = matrix.tocoo()
-    matrix_keys = coo.row.astype(np.int64) * n_features + coo.col
-    order = np.argsort(matrix_keys)
-    position = np.searchsorted(matrix_keys[order], unique_keys)
-    values = coo.data[order][position]
-    share = (values / counts)[inverse]                     # (occurrences,)
-    contribution = share[:, None] * coef[:, feat].T        # (occurrences, classes)
-
-    # Sum contributions per (statement, span): those are the phrases.
-    span_keys = np.stack([doc, start, end], axis=1)
-    phrases, phrase_of = np.unique(span_keys, axis=0, return_inverse=True)
+    # Each occurrence carries an equal share of its cell's term; phrases sum their occurrences.
+    share = (values / counts)[occurrence_cell.reshape(-1)]
+    contribution = share[:, None] * coef[:, feat].T          # (occurrences, classes)
+    if len(spans) and spans.max() >= _SPAN_BASE:
+        raise ValueError("statement too long to explain (over 2 million characters)")
+    phrase_keys = (doc * _SPAN_BASE + spans[:, 0]) * _SPAN_BASE + spans[:, 1]
+    phrases, phrase_of = np.unique(phrase_keys, return_inverse=True)
     phrase_of = phrase_of.reshape(-1)
-    totals = np.zeros((len(phrases), n_classes))
-    np.add.at(totals, phrase_of, contribution)
-    bounds = np.searchsorted(phrases[:, 0], np.arange(len(analyses) + 1))
-    spans = [phrases[bounds[i]:bounds[i + 1], 1:] for i in range(len(analyses))]
-    weights = [totals[bounds[i]:bounds[i + 1]] for i in range(len(analyses))]
-    return BatchExplanation(list(classifier.classes_), classifier.intercept_, decision,
-                            probabilities, labels, spans, weights, known, words, cues)
+    totals = np.stack([np.bincount(phrase_of, weights=contribution[:, c], minlength=len(phrases))
+                       for c in range(coef.shape[0])], axis=1)
+    phrase_doc = phrases // (_SPAN_BASE * _SPAN_BASE)
+    phrase_spans = np.stack([(phrases // _SPAN_BASE) % _SPAN_BASE, phrases % _SPAN_BASE], axis=1)
+    bounds = np.searchsorted(phrase_doc, np.arange(n + 1))
+    return BatchExplanation(
+        list(classifier.classes_), classifier.intercept_, decision, probabilities, labels,
+        [phrase_spans[bounds[i]:bounds[i + 1]] for i in range(n)],
+        [totals[bounds[i]:bounds[i + 1]] for i in range(n)],
+        known, words, cues,
+    )
 
+
+def tfidf_from_counts(vectorizer: TfidfVectorizer, rows: np.ndarray, columns: np.ndarray,
+                      counts: np.ndarray, n_rows: int) -> np.ndarray:
+    """TF-IDF values of the given (row, column, count) cells, as `vectorizer.transform` makes them.
+
+    Mirrors the vectorizer's own settings (binary, sublinear_tf, use_idf, norm); a test checks
+    that the matrix equals `vectorizer.transform` exactly.
+    """
+    values = np.ones_like(counts) if vectorizer.binary else counts.copy()
+    if vectorizer.sublinear_tf:
+        values = np.log(values) + 1
+    if vectorizer.use_idf:
+        values = values * vectorizer.idf_[columns]
+    if vectorizer.norm == "l2":
+        norms = np.sqrt(np.bincount(rows, weights=values ** 2, minlength=n_rows))
+    elif vectorizer.norm == "l1":
+        norms = np.bincount(rows, weights=np.abs(values), minlength=n_rows)
+    else:
+        return values
+    norms[norms == 0] = 1
+    return values / norms[rows]
+
+
+def _explicit_cue_ids(vocabulary: dict[str, int]) -> np.ndarray:
+    return np.fromiter((index for feature, index in vocabulary.items()
+                        if feature.startswith("cue:") and feature not in _IMPLICIT_CUES), np.int64)
+
+
+_SPAN_BASE = 1 << 21
 
 # Cues that carry no explicit signal by themselves (codebook rule 6 territory).
 _IMPLICIT_CUES = frozenset({"cue:conditional", "cue:grievance", "cue:glory", "cue:state"})

@@ -38,3 +38,28 @@ def test_every_phrase_is_words_of_the_statement(trained_model):
             phrase = text[start:end]
             assert phrase and phrase == phrase.strip()
             assert not phrase.startswith(("w:", "c:", "cue:", "neg:"))
+
+
+def test_batch_matrix_equals_the_vectorizer_transform(trained_model):
+    """Explanations build TF-IDF from their own vocabulary lookup: it must be the Pipeline's."""
+    from collections import Counter
+
+    from scipy import sparse
+
+    from signals.explain import tfidf_from_counts
+
+    vectorizer = trained_model.named_steps["features"]
+    analyses = [vectorizer.analyzer.analyse(text) for text in STATEMENTS]
+    rows, columns, counts = [], [], []
+    for row, analysis in enumerate(analyses):
+        known = Counter(f for f in analysis.features if f in vectorizer.vocabulary_)
+        for feature, count in known.items():
+            rows.append(row)
+            columns.append(vectorizer.vocabulary_[feature])
+            counts.append(float(count))
+    rows, columns = np.array(rows), np.array(columns)
+    values = tfidf_from_counts(vectorizer, rows, columns, np.array(counts), len(analyses))
+    rebuilt = sparse.csr_matrix((values, (rows, columns)), shape=(len(analyses),
+                                                                  len(vectorizer.idf_)))
+    expected = vectorizer.transform(analyses)
+    np.testing.assert_allclose(rebuilt.toarray(), expected.toarray(), rtol=0, atol=1e-12)
