@@ -123,7 +123,7 @@ def bench_training(words: list[str], sizes: list[int], folder: Path) -> list[dic
     for n in sizes:
         script = (
             "import random, time, numpy as np, pandas as pd\n"
-            "from signals.model import fit\n"
+            "from signals.train import fit\n"
             f"words = open({str(folder / 'words.txt')!r}).read().split()\n"
             "rng = random.Random(0)\n"
             f"texts = [' '.join(rng.choices(words, k=rng.randint(8, 45))) for _ in range({n})]\n"

@@ -148,9 +148,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from signals.evaluate import format_metrics
+    from signals.evaluate import evaluate_file, format_metrics
     from signals.model import load_model
-    from signals.score import evaluate_file
 
     metrics = evaluate_file(load_model(args.model), args.file)
     print(json.dumps(metrics) if args.json else format_metrics(metrics))
@@ -203,7 +202,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def _score_input(args: argparse.Namespace):
-    from signals.store import iter_records
+    from signals.records import iter_records
 
     if args.texts and args.file is not None:
         raise SignalsError("give statements as arguments or --file, not both")

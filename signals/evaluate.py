@@ -18,6 +18,8 @@ from sklearn.metrics import (
 )
 
 from signals import LABELS
+from signals.errors import SignalsError
+from signals.records import iter_records
 
 
 def classification_metrics(truth: Sequence[str], predicted: Sequence[str]) -> dict:
@@ -101,3 +103,25 @@ def format_metrics(metrics: dict) -> str:
     for label, row in zip(labels, metrics["confusion"]["matrix"]):
         lines.append(f"{label:<12}" + "".join(f"{value:>12}" for value in row))
     return "\n".join(lines)
+
+
+def evaluate_file(model, path) -> dict:
+    """Metrics of the model on a labelled file (CSV or JSONL with `text` and `label`)."""
+    texts, truth = [], []
+    for number, record in enumerate(iter_records(path, require=("text", "label")), start=1):
+        label = str(record["label"]).strip()
+        if label not in LABELS:
+            raise SignalsError(f"{path}: row {number}: unknown label {label!r} "
+                               f"(expected one of {', '.join(LABELS)})")
+        if not str(record["text"]).strip():
+            raise SignalsError(f"{path}: row {number}: empty text")
+        texts.append(str(record["text"]))
+        truth.append(label)
+    if not texts:
+        raise SignalsError(f"{path}: no labelled statements")
+    raw = model.predict_proba(texts)
+    predicted = model.named_steps["classify"].labels_from_proba(raw)
+    proba = raw[:, [list(model.classes_).index(label) for label in LABELS]]
+    metrics = classification_metrics(truth, predicted)
+    metrics.update(probability_metrics(truth, proba, LABELS))
+    return metrics

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from signals.extract import article_files, extract_file
 from signals.gazetteer import Gazetteer
-from signals.store import iter_records
+from signals.records import iter_records
 
 MATCH_SHARE = 0.6
 MIN_SHARED_WORDS = 3

@@ -20,11 +20,8 @@ from itertools import islice
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from signals import LABELS
 from signals.errors import SignalsError
-from signals.evaluate import classification_metrics, probability_metrics
 from signals.explain import BatchExplanation, explain_batch
-from signals.store import iter_records
 
 BATCH_SIZE = 1000
 MIN_KNOWN_TERMS = 3
@@ -115,25 +112,3 @@ def _warning(known: int, words: int, weak: bool, explicit_cues: int) -> str | No
     if weak:
         return "weak signal: the model is not confident, read the statement"
     return None
-
-
-def evaluate_file(model: Pipeline, path) -> dict:
-    """Metrics of the model on a labelled file (CSV or JSONL with `text` and `label`)."""
-    texts, truth = [], []
-    for number, record in enumerate(iter_records(path, require=("text", "label")), start=1):
-        label = str(record["label"]).strip()
-        if label not in LABELS:
-            raise SignalsError(f"{path}: row {number}: unknown label {label!r} "
-                               f"(expected one of {', '.join(LABELS)})")
-        if not str(record["text"]).strip():
-            raise SignalsError(f"{path}: row {number}: empty text")
-        texts.append(str(record["text"]))
-        truth.append(label)
-    if not texts:
-        raise SignalsError(f"{path}: no labelled statements")
-    raw = model.predict_proba(texts)
-    predicted = model.named_steps["classify"].labels_from_proba(raw)
-    proba = raw[:, [list(model.classes_).index(label) for label in LABELS]]
-    metrics = classification_metrics(truth, predicted)
-    metrics.update(probability_metrics(truth, proba, LABELS))
-    return metrics

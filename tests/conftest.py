@@ -28,7 +28,8 @@ def project(tmp_path: Path, model_fixture_dir: Path, monkeypatch) -> Path:
 @pytest.fixture(scope="session")
 def trained_model(model_fixture_dir: Path, tmp_path_factory):
     """The fixture set's model (quick parameters, with character n-grams), saved and loaded."""
-    from signals.model import fit, load_model, save_model, training_frame
+    from signals.model import load_model, save_model
+    from signals.train import fit, training_frame
 
     frame = training_frame(model_fixture_dir / "statements.csv", model_fixture_dir / "labels.csv")
     model = fit(frame, {"char_ngrams": (3, 5)})

@@ -6,14 +6,8 @@ import numpy as np
 import pytest
 
 from signals import LABELS, SignalsError
-from signals.model import (
-    ensure_model,
-    fit,
-    hash_path,
-    load_model,
-    save_model,
-    training_frame,
-)
+from signals.model import ensure_model, hash_path, load_model, save_model
+from signals.train import fit, training_frame
 
 PROBES = ["We will strike back.", "We call for calm.", "We suspend attacks but will resume."]
 
