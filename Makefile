@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_REPORT := reports/demo
+DEMO_MODEL := build/demo
 
 .PHONY: demo test bench lint eval-real install clean
 
@@ -16,10 +17,13 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/signals extract seeds/
-	$(BIN)/signals train
-	$(BIN)/signals score "If they strike our positions again, our response will know no limits."
-	$(BIN)/signals score "We announce the suspension of military operations against the occupation forces, for now."
-	$(BIN)/signals report --out $(DEMO_REPORT)
+	$(BIN)/signals train --out $(DEMO_MODEL)
+	$(BIN)/signals score --model $(DEMO_MODEL)/model.joblib \
+		"If they strike our positions again, our response will know no limits."
+	$(BIN)/signals score --model $(DEMO_MODEL)/model.joblib \
+		"We announce the suspension of military operations against the occupation forces, for now."
+	$(BIN)/signals report --model $(DEMO_MODEL)/model.joblib --out $(DEMO_REPORT)
+	@echo "demo report: $(DEMO_REPORT)/report.html (model trained into $(DEMO_MODEL)/; the shipped model in training/ is untouched)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -72,8 +72,6 @@ def cmd_label(args: argparse.Namespace) -> int:
 
 
 def cmd_agree(args: argparse.Namespace) -> int:
-    import json
-
     import pandas as pd
 
     from signals import agree, store
@@ -128,7 +126,8 @@ def cmd_add(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from signals.train import compare, train
 
-    print("training (grid search, repeated group cross-validation)…", file=sys.stderr)
+    if sys.stderr.isatty():
+        print("training (grid search, repeated group cross-validation)…", file=sys.stderr)
     card, previous = train(args.statements, args.labels, args.out,
                            exemplars=not args.no_exemplars, quick=args.quick, seed=args.seed,
                            note=args.note)

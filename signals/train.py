@@ -369,8 +369,13 @@ def render_card(card: dict) -> str:
         "(SHA-256 of sorted label + text pairs).",
         "",
         "Pipeline: StatementAnalyzer (NLTK RegexpTokenizer + Snowball stems, word n-grams, "
-        "negation scope, codebook cues, optional character n-grams) → TF-IDF → multinomial "
-        "logistic regression with balanced class weights. Label = the most probable class.",
+        "negation scope, codebook cues, character n-grams) → TF-IDF → ToneClassifier, a "
+        "multinomial logistic regression trained toward the class prior in the parameters "
+        "(each class weighs its expected share of real statements).",
+        "",
+        "Rule for the label: `mixed` when P(mixed) ≥ the mixed threshold in the parameters "
+        "(0.5: more likely than not); otherwise the more probable of escalatory and restraining. "
+        "Tone = P(escalatory) − P(restraining).",
         "",
         "## Training data",
         "",

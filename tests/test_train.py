@@ -49,3 +49,37 @@ def test_evaluate_rejects_unknown_label(project, capsys, monkeypatch):
     bad.write_text("text,label\nWe strike,angry\n")
     assert main(["evaluate", str(bad)]) == 1
     assert "unknown label 'angry'" in capsys.readouterr().err
+
+
+def test_train_reports_bad_tables_in_one_line(project, capsys):
+    labels = project / "labels" / "labels.csv"
+    labels.write_text(labels.read_text() + "t36c42b7b,furious,other,2026-11-25T09:00:00+00:00,\n")
+    assert main(["train", "--quick"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("signals: error: labels/labels.csv:26: unknown label 'furious'")
+    assert len(err.splitlines()) == 1
+    assert not (project / "training" / "model.joblib").exists()
+
+
+def test_train_without_tables(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--quick"]) == 1
+    assert "labels/statements.csv: no such file" in capsys.readouterr().err
+
+
+def test_train_refuses_a_label_set_missing_a_class(project, capsys):
+    labels = project / "labels" / "labels.csv"
+    kept = [line for line in labels.read_text().splitlines() if ",mixed," not in line]
+    labels.write_text("\n".join(kept) + "\n")
+    assert main(["train", "--quick"]) == 1
+    assert "no statement labelled mixed" in capsys.readouterr().err
+
+
+def test_failed_training_keeps_the_previous_model(project, capsys, monkeypatch):
+    monkeypatch.setenv("SIGNALS_DEVSET", str(project / "no-devset"))
+    assert main(["train", "--quick"]) == 0
+    model = project / "training" / "model.joblib"
+    before = model.read_bytes()
+    (project / "labels" / "statements.csv").write_text("id,text\n")
+    assert main(["train", "--quick"]) == 1
+    assert model.read_bytes() == before
