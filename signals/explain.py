@@ -12,6 +12,7 @@ predicting.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,7 +64,7 @@ def explain_batch(model: Pipeline, analyses: list[Analysis]) -> BatchExplanation
         np.fromiter((a.words for a in analyses), np.int64, n), lengths)
     word_keys = np.unique(doc[is_word & known_mask] * n_features + feat[is_word & known_mask])
     known = np.bincount(word_keys // n_features, minlength=n)
-    cues = np.bincount(doc[np.isin(feat, _explicit_cue_ids(vocabulary))], minlength=n)
+    cues = np.bincount(doc[np.isin(feat, _explicit_cue_ids(vectorizer))], minlength=n)
 
     doc, feat, spans = doc[known_mask], feat[known_mask], spans[known_mask]
     keys = doc * n_features + feat
@@ -120,9 +121,18 @@ def tfidf_from_counts(vectorizer: TfidfVectorizer, rows: np.ndarray, columns: np
     return values / norms[rows]
 
 
-def _explicit_cue_ids(vocabulary: dict[str, int]) -> np.ndarray:
-    return np.fromiter((index for feature, index in vocabulary.items()
-                        if feature.startswith("cue:") and feature not in _IMPLICIT_CUES), np.int64)
+def _explicit_cue_ids(vectorizer: TfidfVectorizer) -> np.ndarray:
+    """Vocabulary indices of the explicit cues, found once per fitted vectorizer."""
+    found = _CUE_IDS.get(vectorizer)
+    if found is None:
+        found = np.fromiter((index for feature, index in vectorizer.vocabulary_.items()
+                             if feature.startswith("cue:") and feature not in _IMPLICIT_CUES),
+                            np.int64)
+        _CUE_IDS[vectorizer] = found
+    return found
+
+
+_CUE_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 _SPAN_BASE = 1 << 21
