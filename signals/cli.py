@@ -170,6 +170,14 @@ def cmd_eval_real(args: argparse.Namespace) -> int:
     print("\nreliability: " + "; ".join(
         f"{row['bin']}: n={row['n']} conf={row['mean_confidence']:.2f} acc={row['accuracy']:.2f}"
         for row in section["reliability"]))
+    from signals.train import read_card
+
+    card = read_card(args.model.parent)
+    if card is not None:
+        mixed = card["cv"]["out_of_fold"]["per_class"]["mixed"]
+        print(f"\nmixed on our own held-out statements (CV out of fold, n={mixed['support']}): "
+              f"precision {mixed['precision']:.3f} recall {mixed['recall']:.3f} "
+              f"F1 {mixed['f1']:.3f}")
     from signals.evaluate_extract import evaluate_folder
 
     extraction = evaluate_folder(folder / "articles", folder / "articles_gold.jsonl")
