@@ -50,7 +50,9 @@ _SPEECH_VERBS = (
     "remarked|emphasi[sz]ed|emphasi[sz]es|emphasi[sz]ing|underlined|indicated|revealed|"
     "condemned|condemns|demanded|suggested|suggests|concluded|proclaimed|speaking|spoke|issued|"
     "denounced|denounces|called|calling|hailed|hails|denied|denies|rejected|rejects|welcomed|"
-    "welcomes|went on|going on|according to"
+    "welcomes|went on|going on|pointed out|points out|pointing out|reiterated|reiterates|"
+    "reiterating|asserted|asserts|asserting|clarified|clarifies|clarifying|acknowledged|"
+    "admitted|according to"
 )
 _SPEECH_NOUNS = (
     "statements?|speech|speeches|address|sermon|interview|tweet|post|message|remarks|comments|"
@@ -94,16 +96,28 @@ LEAD_CUE_RE = re.compile(rf"\b(?:{_LEAD_CUES})\b", re.IGNORECASE)
 CUE_OR_SPREAD_RE = re.compile(
     rf"\b(?:(?P<spread>{_DISSEMINATION})|{_SPEECH_VERBS}|{_SPEECH_NOUNS})\b", re.IGNORECASE
 )
-ROLE_RE = re.compile(rf"\b(?:{_ROLES})\b")
-PRONOUN_RE = re.compile(r"\b(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t)\b")
-ANAPHOR_RE = re.compile(
-    r"\b[Tt]he\s+(?:(?:armed|Iran-backed|Iran-aligned|Iranian-backed|pro-Iran|pro-Iranian|Shiite|"
-    r"Shia|Iraqi|Lebanese|Yemeni|militant|paramilitary|powerful|hardline)\s+)?"
-    r"(?P<what>statement|post|tweet|message|communiqu[eé]|video|announcement|"
-    r"declaration|group|militia|movement|faction|organi[sz]ation|channel)\b"
+ROLE_RE = re.compile(
+    rf"\b(?:{_ROLES}|Secretary[- ]General|Deputy Secretary[- ]General|Spokes(?:man|woman|person)|"
+    r"Commander)\b"
 )
+PRONOUN_RE = re.compile(r"\b(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t)\b")
+# an honorific standing for the man last named, as Arabic outlets write ("His Eminence stressed")
+HONORIFIC_RE = re.compile(r"\bHis\s+(?:Eminence|Excellency|Holiness)\b")
+_GROUP_ADJECTIVES = (
+    r"armed|Iran-backed|Iran-aligned|Iranian-backed|Iran-allied|Tehran-backed|pro-Iran|"
+    r"pro-Iranian|Shiite|Shia|Iraqi|Lebanese|Yemeni|militant|paramilitary|powerful|hardline|"
+    r"umbrella|loose"
+)
+ANAPHOR_RE = re.compile(
+    rf"\b[Tt]he\s+(?:(?:{_GROUP_ADJECTIVES})\s+)?"
+    r"(?P<what>statement|post|tweet|message|communiqu[eé]|video|announcement|claim|"
+    r"declaration|group|militia|movement|faction|organi[sz]ation|alliance|channel)\b"
+)
+_GROUP_NOUNS = r"group|faction|militia|movement|organi[sz]ation|alliance"
 _SOURCE_ANAPHORS = {"statement", "post", "tweet", "message", "communique", "communiqué", "video",
-                    "announcement", "declaration"}
+                    "announcement", "declaration", "claim"}
+# ", the group's chief negotiator and spokesman" after a name: a title describing that name
+_APPOSITION = r"\s*,\s*(?:the|a|an)?\s*(?:[\w’'-]+\s+){0,3}(?:and\s+(?:[\w’'-]+\s+){0,2})?"
 _MILITIA_WORDS = re.compile(
     r"\b(?:militias?|factions?|group|movement|resistance|armed)\b", re.IGNORECASE
 )
@@ -134,7 +148,12 @@ DATE_RE = re.compile(
     rf"|\b(?P<n1>\d{{1,2}})/(?P<n2>\d{{1,2}})/(?P<ny>\d{{4}})\b"
     r"|\b(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
     r"|\b(?P<rel>[Yy]esterday|[Tt]oday|[Tt]onight|[Ll]ast night|[Tt]his morning)\b"
+    # counted back from the day last reported ("A day earlier, the leader said")
+    r"|\b(?P<back>(?P<count>[Aa]|[Oo]ne|[Tt]wo|[Tt]hree|\d)\s+(?P<unit>days?|weeks?)\s+"
+    r"(?:earlier|before(?=\s*[,.;:!?)]|\s*$))|[Tt]he\s+(?:day|night)\s+before(?=\s*[,.;:!?)])"
+    r"|[Tt]he\s+previous\s+(?:day|night))"
 )
+_COUNTS = {"a": 1, "one": 1, "two": 2, "three": 3}
 PUB_LINE_RE = re.compile(
     rf"^(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\s*,?\s*)?"
     rf"(?:{_MONTH}\.?\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\.?,?\s+\d{{4}}"
@@ -174,9 +193,18 @@ def publication_date(raw: str) -> date | None:
     return None
 
 
-def _date_value(match: re.Match, pub: date | None) -> date | None:
-    """The calendar day a date expression means, relative weekdays counted back from `pub`."""
+def _date_value(match: re.Match, pub: date | None, anchor: date | None = None) -> date | None:
+    """The calendar day a date expression means, relative weekdays counted back from `pub`,
+    "a day earlier" from `anchor` (the day last reported, else `pub`)."""
     groups = match.groupdict()
+    if groups["back"]:
+        anchor = anchor or pub
+        if anchor is None:
+            return None
+        count = groups["count"] or "1"
+        days = int(count) if count.isdigit() else _COUNTS[count.lower()]
+        return anchor - timedelta(days=days * (7 if (groups["unit"] or "").startswith("week")
+                                               else 1))
     try:
         if groups["iy"]:
             return date(int(groups["iy"]), int(groups["im"]), int(groups["id"]))
@@ -205,7 +233,7 @@ def _date_value(match: re.Match, pub: date | None) -> date | None:
     return pub - timedelta(days=back)
 
 
-def date_hits(text: str, pub: date | None) -> list[DateHit]:
+def date_hits(text: str, pub: date | None, anchor: date | None = None) -> list[DateHit]:
     """Date expressions in a (masked) sentence, each judged usable or not, shared or said."""
     hits = []
     for match in DATE_RE.finditer(text):
@@ -216,11 +244,38 @@ def date_hits(text: str, pub: date | None) -> list[DateHit]:
         usable = not (words and words[-1] in _NOT_THE_DAY) and not ranged
         cues = list(CUE_OR_SPREAD_RE.finditer(text[:match.start()]))
         spread = bool(cues) and cues[-1].group("spread") is not None
-        strong = bool(match.group("wd") or match.group("rel")
+        strong = bool(match.group("wd") or match.group("rel") or match.group("back")
                       or re.search(r"\b[Oo]n\s+$", text[:match.start()]))
-        hits.append(DateHit(match.start(), match.end(), _date_value(match, pub), usable, spread,
-                            strong))
+        hits.append(DateHit(match.start(), match.end(), _date_value(match, pub, anchor), usable,
+                            spread, strong))
     return hits
+
+
+_NEW_CLAUSE = r"(?:but|and|while|whereas|although|though|yet)\b"
+# `… to avoid "…," but a senior figure said on Sunday`: what follows is another clause
+NEW_CLAUSE_RE = re.compile(
+    rf"[,;:][\"”’]?\s+{_NEW_CLAUSE}|[\"”’]\s+(?!and\b){_NEW_CLAUSE}|^\s*{_NEW_CLAUSE}",
+    re.IGNORECASE,
+)
+# `Nasrallah stressed that the operation of October 7 was …`: days after this tell what was said
+CONTENT_RE = re.compile(
+    rf"\b(?:{_SPEECH_VERBS})\b[^{MASK}\"“”.;]*?\bthat\b", re.IGNORECASE
+)
+
+
+def speech_clause_hits(text: str, pub: date | None, anchor: date | None = None) -> list[DateHit]:
+    """Usable days in the clause of a sentence's last speech verb, before what it reports
+    ("a senior figure said on Sunday that …"), nearest the verb first."""
+    verbs = list(SPEECH_VERB_RE.finditer(text))
+    if not verbs:
+        return []
+    verb = verbs[-1]
+    cut = max((m.end() for m in NEW_CLAUSE_RE.finditer(text[:verb.start()])), default=0)
+    that = re.search(r"\bthat\b", text[verb.end():])
+    stop = verb.end() + that.start() if that else len(text)
+    hits = [h for h in date_hits(text, pub, anchor)
+            if cut <= h.start < stop and h.usable and h.value and not h.spread]
+    return sorted(hits, key=lambda h: (not h.strong, abs(h.start - verb.start())))
 
 
 def best_hit(hits: list[DateHit]) -> DateHit | None:
@@ -247,7 +302,7 @@ class Paragraph:
 LINK_RE = re.compile(r"\[((?:[^\[\]\\]|\\.)*?)\s*(?:\\\((?:[^\\]|\\.)*?\\\))?\s*\]\([^)\s]*\)")
 BOLD_RE = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 ITALIC_RE = re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])")
-_TERMINAL = tuple(".!?:;\"”’)]…")
+_TERMINAL = tuple(".!?:;\"”’')]…")
 
 
 def layout(raw: str) -> tuple[list[Paragraph], dict[str, str]]:
@@ -335,8 +390,12 @@ class Candidate:
 
 
 def find_quotes(para: Paragraph) -> list[Quote]:
-    """Top-level quotes of a paragraph; inner ‘…’ stay part of the enclosing quote."""
+    """Top-level quotes of a paragraph; inner ‘…’ stay part of the enclosing quote. Straight
+    single marks open a quote only where no apostrophe can stand ( 'We …), and not in the
+    headline, whose 'quotes' are the desk's shorthand; `fighters' arms` inside one is a plural
+    possessive, not its end."""
     text, quotes = para.text, []
+    straight = para.index > 0
     kind, opened = None, 0
     for i, char in enumerate(text):
         before = text[i - 1] if i else " "
@@ -344,8 +403,11 @@ def find_quotes(para: Paragraph) -> list[Quote]:
         if kind is None:
             if char in "“„«" or (char == '"' and _opens(before, after)):
                 kind, opened = "double", i
-            elif char == "‘" and _opens(before, after):
+            elif ((char == "‘" or (char == "'" and straight and after.isalnum()))
+                  and _opens(before, after)):
                 kind, opened = "single", i
+        elif kind == "single" and char == "'" and _possessive(text, i):
+            continue
         elif kind == "double":
             if char in '”»"':
                 quotes.append(_quote(para, opened, i, closed=True))
@@ -353,7 +415,7 @@ def find_quotes(para: Paragraph) -> list[Quote]:
             elif char in "“„«" and before.isspace():  # a new quote: the last one never closed
                 quotes.append(_quote(para, opened, i, closed=False))
                 opened = i
-        elif char == "’" and not after.isalpha() and not before.isspace():
+        elif char in "’'" and not after.isalpha() and not before.isspace():
             quotes.append(_quote(para, opened, i, closed=True))
             kind = None
         elif char in "“\"":
@@ -361,6 +423,20 @@ def find_quotes(para: Paragraph) -> list[Quote]:
     if kind == "double":
         quotes.append(_quote(para, opened, len(text), closed=False))
     return [quote for quote in quotes if quote.end > quote.start]
+
+
+_NOT_AFTER_POSSESSIVE = frozenset(
+    ["and", "or", "but", "he", "she", "it", "they", "we", "said", "says", "told", "added", "the",
+     "a", "an", "in", "on", "at", "to", "as", "while", "which", "according", "adding", "is",
+     "was", "were", "are", "for", "with", "by", "of", "from", "that", "when", "after"]
+)
+
+
+def _possessive(text: str, i: int) -> bool:
+    """`the fighters' weapons`: a straight mark after a plural s, before a lowercase noun."""
+    following = re.match(r" ([a-z]+)", text[i + 1:])
+    return (text[i - 1:i] == "s" and following is not None
+            and following.group(1) not in _NOT_AFTER_POSSESSIVE)
 
 
 def _opens(before: str, after: str) -> bool:
@@ -488,12 +564,12 @@ def mask_paragraph(para: Paragraph, pieces: Iterable[Quote]) -> None:
 def split_sentences(masked: str) -> list[tuple[int, int]]:
     """Sentence spans: `“…?” Fadlallah asked.` stays one sentence; abbreviations end none."""
     cuts = [0]
-    for match in re.finditer(r"[.!?…]+([\"”’)\]]*)\s+", masked):
+    for match in re.finditer(r"[.!?…]+([\"”’')\]]*)\s+", masked):
         cut = match.end()
         if cut >= len(masked):
             continue
         following = masked[cut]
-        if not (following.isupper() or following.isdigit() or following in "“\"‘([" + MASK):
+        if not (following.isupper() or following.isdigit() or following in "“\"‘'([" + MASK):
             continue
         if masked[match.start()] == "." and _abbreviation(masked, match.start()):
             continue
@@ -548,6 +624,7 @@ class State:
     last_group: str | None = None
     dates: dict[str, date] = field(default_factory=dict)
     local: dict[str, Speaker] = field(default_factory=dict)  # names placed earlier in the article
+    titles: dict[str, Speaker | None] = field(default_factory=dict)  # "spokesman" → who held it
 
     def heard(self, speaker: Speaker) -> None:
         """Someone spoke: 'he' now means them if a person, 'it'/'the statement' in any case."""
@@ -573,6 +650,8 @@ def paragraph_mentions(masked: str, gazetteer: Gazetteer) -> list[Mention]:
     found = [m for m in found if not any(m is used for used in consumed)]
     for pronoun in PRONOUN_RE.finditer(masked):
         found.append(Mention(pronoun.start(), pronoun.end(), "pronoun", pronoun.group().lower()))
+    for honorific in HONORIFIC_RE.finditer(masked):
+        found.append(Mention(honorific.start(), honorific.end(), "pronoun", "he"))
     for anaphor in ANAPHOR_RE.finditer(masked):
         if not any(m.start <= anaphor.start() < m.end for m in found):
             found.append(Mention(anaphor.start(), anaphor.end(), "anaphor",
@@ -593,7 +672,7 @@ def _role(masked: str, role: re.Match, named: list[Mention]) -> tuple[Mention | 
     for m in named:
         if m.kind == "person" and (
             re.fullmatch(r"\s+(?:[A-Z][\w.]*\s+)?", masked[end:m.start])
-            or re.fullmatch(r"\s*,\s*(?:the|a|an)?\s*(?:[\w’'-]+\s+){0,3}", masked[m.end:start])
+            or re.fullmatch(_APPOSITION, masked[m.end:start])
         ):
             return None, []  # "Hezbollah chief Naim Qassem", "Qais al-Khazali, the leader of AAH"
         if m.kind not in ("group", "channel", "other"):
@@ -611,12 +690,19 @@ def _role(masked: str, role: re.Match, named: list[Mention]) -> tuple[Mention | 
     before = masked[max(0, start - 60):start]
     after = masked[end:end + 80]
     anaphor = re.search(
-        r"\b[Tt]he\s+(?:group|faction|militia|movement|organi[sz]ation)(?:['’]s)?\s+"
+        rf"\b[Tt]he\s+(?:(?:{_GROUP_ADJECTIVES})\s+)?(?:{_GROUP_NOUNS})(?:['’]s)?\s+"
         r"(?:[\w-]+\s+){0,2}$",
         before,
     )
+    member = re.match(  # "a senior figure in the group"
+        rf"\s+(?:for|of|in|from|at|with|within|inside|to)\s+the\s+(?:(?:{_GROUP_ADJECTIVES})\s+)?"
+        rf"(?:{_GROUP_NOUNS})\b(?!['’])",
+        after,
+    )
     if group is None and anaphor:
         group, start = "anaphor", start - len(before) + anaphor.start()
+    elif group is None and member:
+        group, end = "anaphor", end + member.end()
     name = re.match(r"\s+((?:[A-Z][\w’'-]+[ \t]+){1,3}?(?:al-|el-|Al-)?[A-Z][\w’'-]+)", after)
     if isinstance(group, Entity) and group.militia and name and not _stopword_name(name.group(1)):
         full = name.group(1)
@@ -625,6 +711,8 @@ def _role(masked: str, role: re.Match, named: list[Mention]) -> tuple[Mention | 
     if group is None and (_MILITIA_WORDS.search(after[:60].split(",")[0])
                           or _MILITIA_WORDS.search(before[-25:])):
         group = "militia"
+    if group is None and re.search(r"\b[Tt]he\s+(?:[a-z]+\s+)?$", before):
+        group = "definite"  # "the spokesman": whoever last held that title in the article
     return Mention(start, end, "role", role.group().lower(), None, group), used
 
 
@@ -659,6 +747,12 @@ def resolve(mention: Mention, state: State, gazetteer: Gazetteer) -> Speaker | N
     return _role_speaker(mention, state, gazetteer)
 
 
+def title_key(title: str) -> str:
+    """One key for the spellings of a title ("Spokeswoman", "secretary general")."""
+    key = re.sub(r"[\s-]+", "-", title.strip().lower())
+    return re.sub(r"^spokes\w+", "spokesman", key)
+
+
 def _group_speaker(group: str | None) -> Speaker | None:
     return Speaker(group, group, True, person=False) if group else None
 
@@ -671,6 +765,9 @@ def _role_speaker(mention: Mention, state: State, gazetteer: Gazetteer) -> Speak
             return None
     if group == "militia":
         return None  # "a spokesman for an Iran-backed militia": which one is unknown
+    if group == "definite":
+        key = title_key(mention.text)
+        return state.titles[key] if key in state.titles else Speaker(mention.text, "", False)
     if group is None:
         return Speaker(mention.text, "", False)
     assert isinstance(group, Entity)
@@ -706,6 +803,8 @@ def attribute_after(para: Paragraph, start: int, end: int, mentions: list[Mentio
     segment = para.masked[start:end]
     lead = re.match(r"[\s,;:—–-]*", segment).end()
     rest = segment[lead:]
+    if CONJUNCTION_RE.match(rest):
+        return None  # `… to avoid "…," but a senior figure said`: a new clause, another speaker
     verb_first = re.match(rf"(?:{_SPEECH_VERBS})\s+(?P<np>[^,.;:!?{MASK}\"“”]+)", rest,
                           re.IGNORECASE)
     np_first = re.match(
@@ -728,6 +827,9 @@ def attribute_after(para: Paragraph, start: int, end: int, mentions: list[Mentio
             or _unknown_subject(_subject_words(para.masked[np_start:np_end]), direct=True))
 
 
+CONJUNCTION_RE = re.compile(r"(?:but|and|while|whereas|although|though|yet)\b", re.IGNORECASE)
+
+
 def attribute_before(para: Paragraph, start: int, end: int, mentions: list[Mention],
                      state: State, gazetteer: Gazetteer) -> Attribution | None:
     """`X said: "…"`, `On July 8, X stated, "…"`, `a statement attributed to X read "…"`.
@@ -748,7 +850,10 @@ def attribute_before(para: Paragraph, start: int, end: int, mentions: list[Menti
             limit = start + clause.start()
         pool = [m for m in inside if m.end <= limit and not m.prep]
         pool += _adjacent_name(para.masked, start, limit, inside)
-        pool.sort(key=lambda m: -m.end)
+        if PARTICIPLE_RE.search(segment[:verbs[-1].end()]):
+            pool.sort(key=lambda m: m.start)  # "X rejected the envoy's plan, saying": X speaks
+        else:
+            pool.sort(key=lambda m: -m.end)
         subject = _subject_words(para.masked[start:limit])
     elif SPEECH_CUE_RE.search(segment) or segment.rstrip().endswith(":"):
         pool = [m for m in inside if not m.prep]
@@ -761,6 +866,7 @@ def attribute_before(para: Paragraph, start: int, end: int, mentions: list[Menti
     return _choose(ranked, inside, state, gazetteer, direct) or _unknown_subject(subject, direct)
 
 
+PARTICIPLE_RE = re.compile(r"[^\W\d_]\s*,\s*(?:also\s+)?\w+ing$")
 RELATIVE_CLAUSE_RE = re.compile(r",\s*(?:who|which|whose|whom|where|while)\b[^,]*,?\s*$")
 _FUNCTION_WORDS = frozenset(
     [
@@ -795,7 +901,7 @@ def _apposition(masked: str, role: Mention, pool: list[Mention]) -> bool:
     """A role right after a name describes that name ("X, a senior commander in KSS,")."""
     return role.kind == "role" and any(
         m.kind in ("name", "person") and m.end <= role.start
-        and re.fullmatch(r"\s*,\s*(?:the|a|an)?\s*(?:[\w’'-]+\s+){0,3}", masked[m.end:role.start])
+        and re.fullmatch(_APPOSITION, masked[m.end:role.start])
         for m in pool
     )
 
@@ -976,6 +1082,7 @@ class _Article:
                   voices: list[_Voice]) -> None:
         """After a sentence: who spoke or acted in it, for the pronouns and quotes that follow."""
         mentions = self.mentions[para.index]
+        self._learn_titles(para, a, b)
         said = attribute_before(para, a, b, mentions, self.state, self.gazetteer)
         verbs = list(SPEECH_VERB_RE.finditer(para.masked, a, b))
         if verbs and NEGATED_RE.search(para.masked[a:verbs[-1].start()]):
@@ -983,12 +1090,36 @@ class _Article:
         if said is not None and said.explicit and said.speaker is not None:
             voices.append(_Voice(said.speaker, para.index, number))
             self.state.heard(said.speaker)
+            days = speech_clause_hits(para.masked[a:b], self.state.pub,
+                                      self._anchor(para.index, number))
+            if days:  # "a senior figure said on Sunday …": their next quote is of that day
+                self.state.dates[said.speaker.name] = days[0].value
             return
         first = next((m for m in mentions if a <= m.start < b and not m.prep
                       and m.kind in ("person", "role", "other")), None)
         subject = resolve(first, self.state, self.gazetteer) if first else None
         if subject is not None and subject.person:
             self.state.last_person = subject
+
+    def _learn_titles(self, para: Paragraph, a: int, b: int) -> None:
+        """Who holds each title named in a sentence, so that a later bare "the spokesman" or
+        "the Secretary-General" is that person (or that group's spokesman)."""
+        masked = para.masked
+        for mention in self.mentions[para.index]:
+            if not a <= mention.start < b:
+                continue
+            if mention.kind == "role" and mention.group != "definite":
+                self.state.titles[title_key(mention.text)] = resolve(mention, self.state,
+                                                                     self.gazetteer)
+            elif mention.kind == "person":
+                name_start = mention.end - len(mention.text)
+                before = re.search(rf"({ROLE_RE.pattern})\s+(?:[A-Z][\w.]*\s+)?$",
+                                   masked[max(a, name_start - 60):name_start])
+                after = re.match(rf"{_APPOSITION}({ROLE_RE.pattern})", masked[mention.end:b])
+                title = before or after
+                if title is not None:
+                    self.state.titles[title_key(title.group(1))] = resolve(
+                        mention, self.state, self.gazetteer)
 
     def _statement(self, candidate: Candidate, voices: list[_Voice],
                    last_voice: dict[int, _Voice]) -> Statement | None:
@@ -1071,8 +1202,9 @@ class _Article:
 
     def _date(self, candidate: Candidate, speaker: Speaker, intro: _Voice | None) -> date | None:
         """The day of the statement, from the most to the least direct evidence."""
-        hits, figures = self._own_evidence(candidate)
-        said = [(distance, h) for distance, h in hits if h.usable and h.value and not h.spread]
+        hits, figures, content = self._own_evidence(candidate)
+        said = [(distance, h) for distance, h in hits if h.usable and h.value and not h.spread
+                and id(h) not in content]
         if said:
             return min(said, key=lambda pair: (not pair[1].strong, pair[0]))[1].value
         for figure in figures:
@@ -1081,7 +1213,9 @@ class _Article:
         if intro is not None:
             para = self.paragraphs[intro.para]
             a, b = para.sentences[intro.sentence]
-            hit = best_hit([h for h in date_hits(para.masked[a:b], self.state.pub) if not h.spread])
+            hit = best_hit([h for h in date_hits(para.masked[a:b], self.state.pub,
+                                                 self._anchor(intro.para, intro.sentence))
+                            if not h.spread])
             if hit is not None:
                 return hit.value
         if speaker.name in self.state.dates:
@@ -1090,16 +1224,23 @@ class _Article:
         event = self._event_date(speaker, first.para, self._sentence_of(first.para, first.open))
         if event is not None:
             return event
+        told = [(distance, h) for distance, h in hits if h.usable and h.value and not h.spread]
+        if told:  # a day inside what was reported, when nothing better is known
+            return min(told, key=lambda pair: (not pair[1].strong, pair[0]))[1].value
         shared = [(distance, h) for distance, h in hits if h.usable and h.value]
         if shared:
             return min(shared, key=lambda pair: pair[0])[1].value
         return self.lead or self.state.pub
 
-    def _own_evidence(self, candidate: Candidate) -> tuple[list[tuple[int, DateHit]], list[str]]:
+    def _own_evidence(self, candidate: Candidate
+                      ) -> tuple[list[tuple[int, DateHit]], list[str], set[int]]:
         """Date expressions (with their distance to the quote) and figure references in the
-        sentences holding the quote."""
+        sentences holding the quote, and the ids of the days told inside a reported clause
+        ("stressed that the operation of October 7 was …"). Days in a new clause after the
+        quote ('"…," but X said on Sunday') are not its evidence."""
         hits: list[tuple[int, DateHit]] = []
         figures: list[str] = []
+        content: set[int] = set()
         seen = set()
         for piece in candidate.pieces:
             para = self.paragraphs[piece.para]
@@ -1109,12 +1250,24 @@ class _Article:
                     continue
                 seen.add((piece.para, number))
                 a, b = para.sentences[number]
-                for hit in date_hits(para.masked[a:b], self.state.pub):
+                reported = CONTENT_RE.search(para.masked[a:max(a, piece.open)])
+                for hit in date_hits(para.masked[a:b], self.state.pub,
+                                     self._anchor(piece.para, number)):
                     where = a + hit.start
+                    if where >= piece.close and NEW_CLAUSE_RE.search(
+                            para.masked[piece.close:where]):
+                        continue
                     distance = piece.open - where if where < piece.open else where - piece.close
                     hits.append((abs(distance), hit))
+                    if reported and hit.start >= reported.end():
+                        content.add(id(hit))
                 figures += FIGURE_REF_RE.findall(para.masked[a:b])
-        return hits, figures
+        return hits, figures, content
+
+    def _anchor(self, para: int, sentence: int) -> date | None:
+        """The day last reported before a sentence (what "a day earlier" counts back from)."""
+        before = [e.day for e in self.events if (e.para, e.sentence) < (para, sentence)]
+        return before[-1] if before else None
 
     def _caption_date(self, caption: str) -> date | None:
         values = [h.value for h in date_hits(caption, self.state.pub) if h.value]
@@ -1131,7 +1284,7 @@ class _Article:
                 text = para.masked[a:b]
                 if not LEAD_CUE_RE.search(text):
                     continue
-                hits = date_hits(text, self.state.pub)
+                hits = date_hits(text, self.state.pub, events[-1].day if events else None)
                 first = best_hit(hits)
                 if first is None:
                     continue
