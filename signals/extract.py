@@ -117,7 +117,11 @@ _GROUP_NOUNS = r"group|faction|militia|movement|organi[sz]ation|alliance"
 _SOURCE_ANAPHORS = {"statement", "post", "tweet", "message", "communique", "communiqué", "video",
                     "announcement", "declaration", "claim"}
 # ", the group's chief negotiator and spokesman" after a name: a title describing that name
-_APPOSITION = r"\s*,\s*(?:the|a|an)?\s*(?:[\w’'-]+\s+){0,3}(?:and\s+(?:[\w’'-]+\s+){0,2})?"
+# (", who met Hezbollah officials" describes what the named man did, not who he is)
+_APPOSITION = (
+    r"\s*,(?!\s*(?:who|whom|whose|which|where|when|after|before|while)\b)\s*(?:the|a|an)?\s*"
+    r"(?:[\w’'-]+\s+){0,3}(?:and\s+(?:[\w’'-]+\s+){0,2})?"
+)
 _MILITIA_WORDS = re.compile(
     r"\b(?:militias?|factions?|group|movement|resistance|armed)\b", re.IGNORECASE
 )
@@ -823,7 +827,7 @@ def attribute_after(para: Paragraph, start: int, end: int, mentions: list[Mentio
     inside = [m for m in mentions if np_start <= m.start and m.end <= np_end]
     pool = inside + _unknown_names(para.masked, np_start, np_end, inside)
     pool.sort(key=lambda m: (m.prep, m.start))
-    return (_choose(pool[:1], inside, state, gazetteer, direct=True)
+    return (_choose(pool[:1], inside, state, gazetteer, para.masked, direct=True)
             or _unknown_subject(_subject_words(para.masked[np_start:np_end]), direct=True))
 
 
@@ -863,7 +867,8 @@ def attribute_before(para: Paragraph, start: int, end: int, mentions: list[Menti
               and not _apposition(para.masked, m, pool)]
     others = [m for m in pool if m.kind not in _PERSON_KINDS and m.text not in ("he", "she")]
     ranked = people + others + _source_phrase(segment, start, inside)
-    return _choose(ranked, inside, state, gazetteer, direct) or _unknown_subject(subject, direct)
+    return (_choose(ranked, inside, state, gazetteer, para.masked, direct)
+            or _unknown_subject(subject, direct))
 
 
 PARTICIPLE_RE = re.compile(r"[^\W\d_]\s*,\s*(?:also\s+)?\w+ing$")
@@ -907,11 +912,11 @@ def _apposition(masked: str, role: Mention, pool: list[Mention]) -> bool:
 
 
 def _choose(ranked: list[Mention], inside: list[Mention], state: State, gazetteer: Gazetteer,
-            direct: bool) -> Attribution | None:
+            masked: str, direct: bool) -> Attribution | None:
     """The first mention that names a speaker; pronouns without an antecedent are passed over."""
     for mention in ranked:
         if mention.kind == "name":
-            speaker = _named(mention, inside, state)
+            speaker = _named(mention, inside, state, masked)
         else:
             speaker = resolve(mention, state, gazetteer)
         explicit = mention.kind not in ("pronoun", "anaphor")
@@ -922,7 +927,7 @@ def _choose(ranked: list[Mention], inside: list[Mention], state: State, gazettee
     return None
 
 
-def _named(mention: Mention, inside: list[Mention], state: State) -> Speaker:
+def _named(mention: Mention, inside: list[Mention], state: State, masked: str) -> Speaker:
     """A name the gazetteer does not know: met before, or placed by an apposition, or no militia.
 
     "Abu Hadi al-Maliki, a senior commander in Kataib Sayyid al-Shuhada," speaks for KSS, and
@@ -933,7 +938,8 @@ def _named(mention: Mention, inside: list[Mention], state: State) -> Speaker:
         return known
     for role in inside:
         group = role.group if role.kind == "role" else None
-        if isinstance(group, Entity) and group.militia and 0 <= role.start - mention.end <= 25:
+        if (isinstance(group, Entity) and group.militia and 0 <= role.start - mention.end <= 25
+                and re.fullmatch(_APPOSITION, masked[mention.end:role.start])):
             speaker = Speaker(mention.text, group.group, True)
             _register(state, mention.text, speaker)
             return speaker
@@ -1053,6 +1059,7 @@ class _Article:
             mask_paragraph(para, [q for c in self.candidates for q in c.pieces
                                   if q.para == para.index])
         self.mentions = {p.index: paragraph_mentions(p.masked, gazetteer) for p in self.paragraphs}
+        self.days = self._days()
         self.events, self.lead = self._events()
 
     # ------------------------------------------------------------ reading order
@@ -1265,13 +1272,27 @@ class _Article:
         return hits, figures, content
 
     def _anchor(self, para: int, sentence: int) -> date | None:
-        """The day last reported before a sentence (what "a day earlier" counts back from)."""
-        before = [e.day for e in self.events if (e.para, e.sentence) < (para, sentence)]
+        """The day last told before a sentence (what "a day earlier" counts back from)."""
+        before = [day for at, day in self.days if at < (para, sentence)]
         return before[-1] if before else None
 
     def _caption_date(self, caption: str) -> date | None:
         values = [h.value for h in date_hits(caption, self.state.pub) if h.value]
         return values[-1] if values else None
+
+    def _days(self) -> list[tuple[tuple[int, int], date]]:
+        """The day each dated sentence tells, in reading order (the anchors of "a day
+        earlier")."""
+        days: list[tuple[tuple[int, int], date]] = []
+        for para in self.paragraphs[1:]:
+            if PUB_LINE_RE.match(para.text):
+                continue
+            for number, (a, b) in enumerate(para.sentences):
+                anchor = days[-1][1] if days else None
+                hit = best_hit(date_hits(para.masked[a:b], self.state.pub, anchor))
+                if hit is not None and hit.value is not None:
+                    days.append(((para.index, number), hit.value))
+        return days
 
     def _events(self) -> tuple[list[_Event], date | None]:
         """Sentences that report someone speaking on a day; and the article's lead day, the
@@ -1284,7 +1305,7 @@ class _Article:
                 text = para.masked[a:b]
                 if not LEAD_CUE_RE.search(text):
                     continue
-                hits = date_hits(text, self.state.pub, events[-1].day if events else None)
+                hits = date_hits(text, self.state.pub, self._anchor(para.index, number))
                 first = best_hit(hits)
                 if first is None:
                     continue
