@@ -193,7 +193,7 @@ class StatementAnalyzer(BaseEstimator):
         self._cue_combinations(normal, fired, features, where)
 
     def _cue_combinations(self, normal: str, fired: dict[str, list[Span]], features, where) -> None:
-        """A conditional beside a threat or an offer, and both sides in one statement."""
+        """A conditional beside a threat or an offer; both sides in one statement, or one only."""
         sentence_of = _sentence_index(normal)
         sides: dict[str, list[Span]] = {"esc": [], "res": []}
         for name, found in fired.items():
@@ -210,6 +210,11 @@ class StatementAnalyzer(BaseEstimator):
             first, second = min(sides["esc"]), min(sides["res"])
             features.append("cue:esc+res")
             where.append((min(first[0], second[0]), max(first[1], second[1])))
+        elif sides["esc"] or sides["res"]:
+            # One side only: a pure signal, which a mixed statement by definition is not.
+            side = "esc" if sides["esc"] else "res"
+            features.append(f"cue:{side}-only")
+            where.append(min(sides[side]))
 
     def _char_ngrams(self, words, tokens, spans, features, where) -> None:
         low, high = self.char_ngrams

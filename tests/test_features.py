@@ -88,3 +88,10 @@ def test_analyzer_passes_precomputed_analysis_through():
     analysis = analyzer.analyse("We call for calm")
     assert analyzer(analysis) is analysis.features
     assert analyzer("We call for calm") == analysis.features
+
+
+def test_one_sided_statements_fire_the_pure_cue():
+    threat = [f for f, _ in features_with_words("Our revenge will come, and it will be harsh.")]
+    pause = [f for f, _ in features_with_words("We suspend our operations for now.")]
+    assert "cue:esc-only" in threat and "cue:esc+res" not in threat
+    assert "cue:res-only" in pause and "cue:esc-only" not in pause
