@@ -210,6 +210,128 @@ def test_no_publication_date_leaves_relative_days_empty() -> None:
     assert found(text)[0][3] == ""
 
 
+# ---------------------------------------------------------------- styles of other outlets
+
+
+def test_honorific_stands_for_the_man_last_named() -> None:
+    text = article('Hassan Nasrallah spoke on Friday, a day after the strikes.\n\nHis Eminence '
+                   'pointed out that "what happens on our front is very important by all '
+                   'standards."')
+    assert found(text) == [("what happens on our front is very important by all standards.",
+                            "Hassan Nasrallah", "Hezbollah", "2024-07-12")]
+
+
+def test_bare_title_is_whoever_last_held_it() -> None:
+    text = article(
+        'Hezbollah Secretary-General Sayyed Hassan Nasrallah spoke on Friday.\n\n'
+        'Addressing the Americans, the Secretary-General said: "Your fleets do not scare us and '
+        'will not scare us."\n\n'
+        'A spokesman for Kataib Sayyid al-Shuhada warned on Monday that talks were stalling. '
+        '"The truce was never an open cheque for anyone," the spokesman said.')
+    assert [(t, s, g) for t, s, g, _ in found(text)] == [
+        ("Your fleets do not scare us and will not scare us.", "Hassan Nasrallah", "Hezbollah"),
+        ("The truce was never an open cheque for anyone", "Kataib Sayyid al-Shuhada spokesman",
+         "Kataib Sayyid al-Shuhada"),
+    ]
+
+
+def test_bare_title_after_a_non_militia_holder_is_not_a_militia() -> None:
+    text = article(
+        'A spokesman for Kataib Hezbollah said on Monday the group would respond. Later, a '
+        'Pentagon spokesman said the strikes were lawful.\n\n"We will keep all options on the '
+        'table for our forces," the spokesman said.')
+    assert found(text) == []
+
+
+def test_member_of_the_group_and_the_figure_later() -> None:
+    text = article(
+        'Kataib Hezbollah threatened the bases. A senior figure in the group said on Sunday that '
+        'the truce was "under review."\n\n"Our restraint was a gift to the government, and it '
+        'was wasted," the figure told Reuters.', published="Jul 16, 2024")
+    assert found(text) == [("Our restraint was a gift to the government, and it was wasted",
+                            "Kataib Hezbollah figure", "Kataib Hezbollah", "2024-07-14")]
+
+
+@pytest.mark.parametrize("subject", ["The claim", "The umbrella group", "The alliance"])
+def test_claim_and_umbrella_group_go_back_to_the_group(subject: str) -> None:
+    text = article('The Islamic Resistance in Iraq claimed an attack on Monday.\n\n'
+                   f'{subject}, posted on Telegram, read: "The mujahideen targeted the base of '
+                   'the occupation with a drone."')
+    assert found(text)[0][1:] == ("Islamic Resistance in Iraq", "Islamic Resistance in Iraq",
+                                  "2024-07-08")
+
+
+def test_title_joined_by_and_is_an_apposition() -> None:
+    text = article('Mohammed Abdulsalam, the group\'s chief negotiator and spokesman, wrote that '
+                   '"the targeting of ships will not stop while the siege continues."')
+    assert found(text)[0][1:3] == ("Mohammed Abdulsalam", "Ansar Allah")
+
+
+def test_relative_clause_naming_a_group_does_not_make_a_member() -> None:
+    text = article('Ali Hamdan, who met Hezbollah officials on Monday, said "the south needs '
+                   'calm and reconstruction more than anything else."')
+    assert found(text) == []
+
+
+def test_clause_after_a_quote_opened_by_but_is_another_speaker() -> None:
+    text = article(
+        'Kataib Hezbollah had announced on July 2 that it would pause to avoid "embarrassing the '
+        'government and giving the enemy a pretext," but a U.S. official said on Sunday that '
+        'attacks went on.\n\nIsrael said the strike killed "a senior commander responsible for '
+        'rocket fire on the north," but Hezbollah said the man was a civilian.')
+    assert found(text) == [("embarrassing the government and giving the enemy a pretext",
+                            "Kataib Hezbollah", "Kataib Hezbollah", "2024-07-02")]
+
+
+def test_participle_speaks_for_the_subject_of_the_sentence() -> None:
+    text = article(
+        'Hezbollah lawmaker Hassan Fadlallah on Monday rejected proposals carried by a U.S. '
+        'envoy, saying they were "Israeli conditions written in American ink."\n\nThe Israeli '
+        'army struck Hezbollah positions on Friday, saying the group "had been preparing to '
+        'launch rockets at the north."')
+    assert found(text) == [("Israeli conditions written in American ink.", "Hassan Fadlallah",
+                            "Hezbollah", "2024-07-08")]
+
+
+@pytest.mark.parametrize("lead, phrase, expected", [
+    ("Kataib Hezbollah said on Thursday that it would halt attacks.", "A day earlier",
+     "2024-07-10"),
+    ("Kataib Hezbollah said on Thursday that it would halt attacks.", "Two days earlier",
+     "2024-07-09"),
+    ("The Houthis fired missiles on Wednesday.", "The previous day", "2024-07-09"),
+    ("Nothing was said about it.", "A day earlier", "2024-07-13"),  # counted from publication
+])
+def test_days_counted_back_from_the_day_last_told(lead: str, phrase: str, expected: str) -> None:
+    text = article(f'{lead} {phrase}, Abu Ali al-Askari wrote that "the battle with the '
+                   'Americans is long and we are ready for it."')
+    assert found(text)[0][3] == expected
+
+
+def test_a_day_inside_the_reported_words_is_not_the_day_said() -> None:
+    text = article(
+        'Hassan Nasrallah said in a speech on Friday that the front "is open to all options at '
+        'any time."\n\nHe stressed that the operation of October 7 was "Palestinian in decision '
+        'and in execution," and that Lebanon joined on October 8.', published="Nov 4, 2023")
+    assert [d for *_, d in found(text)] == ["2023-11-03", "2023-11-03"]
+
+
+def test_day_of_a_reported_speech_carries_to_the_speakers_next_quote() -> None:
+    text = article(
+        'Kadhim al-Fartousi said on Monday that talks were stalling.\n\n"Our patience is not '
+        'endless and the government knows it," he added.', published="Jul 16, 2024")
+    assert found(text)[0][3] == "2024-07-15"
+
+
+def test_straight_single_quotes() -> None:
+    text = article("Naim Qassem said on Sunday: 'The fighters' determination is stronger than "
+                   "ever, and the enemy will see it.'\n\n'We are ready for every scenario,' "
+                   "he added.", title="Qassem says 'we are ready for every scenario'")
+    assert [t for t, *_ in found(text)] == [
+        "The fighters' determination is stronger than ever, and the enemy will see it.",
+        "We are ready for every scenario",
+    ]
+
+
 def test_ids_are_stable_and_depend_on_source_and_text() -> None:
     assert statement_id("a.txt", "words") == statement_id("a.txt", "words")
     assert statement_id("a.txt", "words") != statement_id("b.txt", "words")

@@ -39,6 +39,8 @@ def test_kataib_hezbollah_aliases(gaz: Gazetteer, alias: str) -> None:
     ("Iraqi Resistance Coordination", "Iraqi Resistance Coordination Committee"),
     ("IRI", "Islamic Resistance in Iraq"), ("Sabereen News", "Sabereen News"),
     ("the Houthis", "Ansar Allah"), ("Ansarallah", "Ansar Allah"),
+    ("Yemeni Armed Forces", "Ansar Allah"), ("Loyalty to the Resistance bloc", "Hezbollah"),
+    ("Kataib Jund al-Imam", "Kataib Jund al-Imam"), ("Saraya al-Khorasani", "Saraya al-Khorasani"),
 ])
 def test_group_aliases(gaz: Gazetteer, alias: str, group: str) -> None:
     assert gaz.group_name(alias) == group
@@ -48,6 +50,8 @@ def test_group_aliases(gaz: Gazetteer, alias: str, group: str) -> None:
 def test_longest_alias_wins(gaz: Gazetteer) -> None:
     text = "Kataib Hezbollah and Lebanon's Hezbollah; Harakat Hezbollah al-Nujaba too."
     assert names(gaz, text) == ["Kataib Hezbollah", "Hezbollah", "Harakat al-Nujaba"]
+    text = "Harakat Ansar Allah al-Awfiya is an Iraqi faction, unlike Ansar Allah."
+    assert names(gaz, text) == ["Harakat Ansar Allah al-Awfiya", "Ansar Allah"]
 
 
 @pytest.mark.parametrize("spelling, person", [
@@ -85,6 +89,8 @@ def test_others_are_not_militias(gaz: Gazetteer) -> None:
     centcom = gaz.entity("CENTCOM")
     assert centcom is not None and not centcom.militia
     assert gaz.group_name("CENTCOM") is None
+    for name in ("Najib Mikati", "Nabih Berri", "Yoav Gallant", "Basim al-Awadi", "UKMTO"):
+        assert not gaz.entity(name).militia, name
 
 
 def write(tmp_path, data) -> object:
