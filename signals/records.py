@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from signals.errors import SignalsError, where
@@ -45,26 +45,33 @@ def iter_records(path: Path, require: tuple[str, ...] = ("text",)) -> Iterator[d
 
 def _iter_csv(path: Path, require: tuple[str, ...]) -> Iterator[dict]:
     with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        try:
-            header = [name.strip() for name in next(reader)]
-        except (StopIteration, csv.Error) as exc:
-            raise SignalsError(f"{where(path, 1)}: malformed CSV header ({exc})") from None
-        missing = [name for name in require if name not in header]
-        if missing:
-            raise SignalsError(f"{where(path, 1)}: missing column(s) {', '.join(missing)}")
-        try:
-            for fields in reader:
-                if not fields:
-                    continue
-                if len(fields) != len(header):
-                    raise SignalsError(
-                        f"{where(path, reader.line_num)}: malformed row: {len(fields)} fields, "
-                        f"expected {len(header)}"
-                    )
-                yield dict(zip(header, fields))
-        except csv.Error as exc:
-            raise SignalsError(f"{where(path, reader.line_num)}: malformed CSV ({exc})") from None
+        for _, row in csv_rows(handle, path, require):
+            yield row
+
+
+def csv_rows(handle: Iterable[str], path: Path, require: Iterable[str]
+             ) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) pairs of a CSV stream: header checked, field counts checked."""
+    reader = csv.reader(handle)
+    try:
+        header = [name.strip() for name in next(reader)]
+    except (StopIteration, csv.Error) as exc:
+        raise SignalsError(f"{where(path, 1)}: malformed CSV header ({exc})") from None
+    missing = [name for name in require if name not in header]
+    if missing:
+        raise SignalsError(f"{where(path, 1)}: missing column(s) {', '.join(missing)}")
+    try:
+        for fields in reader:
+            if not fields or all(not field.strip() for field in fields):
+                continue
+            if len(fields) != len(header):
+                raise SignalsError(
+                    f"{where(path, reader.line_num)}: malformed row: {len(fields)} fields, "
+                    f"expected {len(header)}"
+                )
+            yield reader.line_num, dict(zip(header, fields))
+    except csv.Error as exc:
+        raise SignalsError(f"{where(path, reader.line_num)}: malformed CSV ({exc})") from None
 
 
 def _iter_jsonl(path: Path, require: tuple[str, ...]) -> Iterator[dict]:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from signals import LABELS
 from signals.errors import SignalsError, where
+from signals.records import csv_rows
 
 STATEMENT_COLUMNS = [
     "id", "text", "speaker", "group", "date", "source", "start", "end", "context", "origin",
@@ -103,33 +104,8 @@ def _cell(value: object) -> str:
 
 def read_csv_rows(path: Path, required: list[str]) -> list[tuple[int, dict[str, str]]]:
     """Parse a CSV file into (line number, row) pairs, checking header and field counts."""
-    text = read_text(path) if Path(path).exists() else None
-    if text is None:
-        raise SignalsError(f"{path}: no such file")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error) as exc:
-        raise SignalsError(f"{where(path, 1)}: malformed CSV header ({exc})") from None
-    header = [name.strip() for name in header]
-    missing = [name for name in required if name not in header]
-    if missing:
-        raise SignalsError(f"{where(path, 1)}: missing column(s) {', '.join(missing)}")
-    rows: list[tuple[int, dict[str, str]]] = []
-    try:
-        for fields in reader:
-            line = reader.line_num
-            if not fields or all(not field.strip() for field in fields):
-                continue
-            if len(fields) != len(header):
-                raise SignalsError(
-                    f"{where(path, line)}: malformed row: {len(fields)} fields, "
-                    f"expected {len(header)}"
-                )
-            rows.append((line, dict(zip(header, fields))))
-    except csv.Error as exc:
-        raise SignalsError(f"{where(path, reader.line_num)}: malformed CSV ({exc})") from None
-    return rows
+    text = read_text(path)
+    return list(csv_rows(io.StringIO(text, newline=""), path, required))
 
 
 # ---------------------------------------------------------------- statements
