@@ -119,6 +119,11 @@ def evaluate_file(model, path) -> dict:
         truth.append(label)
     if not texts:
         raise SignalsError(f"{path}: no labelled statements")
+    return model_metrics(model, texts, truth)
+
+
+def model_metrics(model, texts: list[str], truth: Sequence[str]) -> dict:
+    """Classification and probability metrics of a model on labelled texts."""
     raw = model.predict_proba(texts)
     predicted = model.named_steps["classify"].labels_from_proba(raw)
     proba = raw[:, [list(model.classes_).index(label) for label in LABELS]]

@@ -27,7 +27,12 @@ from sklearn.pipeline import Pipeline
 from signals import LABELS
 from signals.devset import load_dev_statements
 from signals.errors import SignalsError
-from signals.evaluate import classification_metrics, format_metrics, probability_metrics
+from signals.evaluate import (
+    classification_metrics,
+    format_metrics,
+    model_metrics,
+    probability_metrics,
+)
 from signals.features import Analysis, StatementAnalyzer
 from signals.model import (
     DEFAULT_PARAMS,
@@ -263,18 +268,7 @@ def _cv_section(frame: pd.DataFrame, cv, baseline) -> dict:
 
 def dev_section(model: Pipeline, dev: pd.DataFrame) -> dict:
     """The model's figures on the real dev set: classification, tone AUC, calibration."""
-    probabilities = _ordered_proba(model, dev["text"].tolist())
-    predicted = model.named_steps["classify"].labels_from_proba(
-        probabilities[:, [LABELS.index(label) for label in model.classes_]])
-    section = classification_metrics(dev["label"], predicted)
-    section.update(probability_metrics(dev["label"], probabilities, LABELS))
-    return section
-
-
-def _ordered_proba(model: Pipeline, texts: list[str]) -> np.ndarray:
-    proba = model.predict_proba(texts)
-    order = [list(model.classes_).index(label) for label in LABELS]
-    return proba[:, order]
+    return model_metrics(model, dev["text"].tolist(), dev["label"].tolist())
 
 
 def learning_curve(frame: pd.DataFrame, params: dict, dev: pd.DataFrame, seed: int) -> list[dict]:
