@@ -136,8 +136,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"trained on {sum(counts.values())} statements "
           f"({', '.join(f'{label} {n}' for label, n in counts.items())})")
     print(f"params: {card['params']}")
-    print(f"CV macro-F1 {cv['macro_f1_mean']:.3f} ± {cv['macro_f1_sd']:.3f} "
-          f"(majority baseline {cv['baseline_macro_f1_mean']:.3f})")
+    if cv is None:
+        print(f"no cross-validation: {card['cv_unavailable']}")
+    else:
+        print(f"CV macro-F1 {cv['macro_f1_mean']:.3f} ± {cv['macro_f1_sd']:.3f} "
+              f"(majority baseline {cv['baseline_macro_f1_mean']:.3f})")
     if "dev" in card:
         print(f"real dev set: macro-F1 {card['dev']['macro_f1']:.3f}, "
               f"tone AUC {card['dev']['tone_auc']:.3f}")
@@ -173,7 +176,7 @@ def cmd_eval_real(args: argparse.Namespace) -> int:
     from signals.train import read_card
 
     card = read_card(args.model.parent)
-    if card is not None:
+    if card is not None and card.get("cv"):
         mixed = card["cv"]["out_of_fold"]["per_class"]["mixed"]
         print(f"\nmixed on our own held-out statements (CV out of fold, n={mixed['support']}): "
               f"precision {mixed['precision']:.3f} recall {mixed['recall']:.3f} "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -92,6 +93,10 @@ def data_hash(frame: pd.DataFrame) -> str:
 # ---------------------------------------------------------------- cross-validation
 
 
+class CVUnavailable(SignalsError):
+    """The labelled set is too small or too narrow for grouped cross-validation."""
+
+
 @dataclass
 class CVResult:
     params: dict
@@ -125,13 +130,22 @@ def cross_validate(frame: pd.DataFrame, params: dict, seed: int = 0, repeats: in
     groups = frame["cv_group"].to_numpy()
     folds = min(CV_FOLDS, len(set(groups)))
     if folds < 2:
-        raise SignalsError("cross-validation needs statements from at least two sources")
-    splits = [
-        (repeat, train_index, test_index)
-        for repeat in range(repeats)
-        for train_index, test_index in StratifiedGroupKFold(
-            n_splits=folds, shuffle=True, random_state=seed + repeat).split(texts, truth, groups)
-    ]
+        raise CVUnavailable("cross-validation needs statements from at least two sources")
+    with warnings.catch_warnings():  # small classes are checked below, with a clearer message
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        splits = [
+            (repeat, train_index, test_index)
+            for repeat in range(repeats)
+            for train_index, test_index in StratifiedGroupKFold(
+                n_splits=folds, shuffle=True, random_state=seed + repeat).split(texts, truth, groups)
+        ]
+    classes = set(truth)
+    for _, train_index, _ in splits:
+        missing = classes - set(truth[train_index])
+        if missing:
+            raise CVUnavailable(
+                f"cross-validation needs every label in every training fold; a fold would have "
+                f"no {', '.join(sorted(missing))} (label more statements from more sources)")
     outcomes = Parallel(n_jobs=CV_JOBS)(
         delayed(_fit_fold)(inputs, truth, train_index, test_index, params, seed, estimator)
         for _, train_index, test_index in splits
@@ -205,12 +219,14 @@ def train(statements_path: Path, labels_path: Path, out_dir: Path, exemplars: bo
     out_dir = Path(out_dir)
     frame = training_frame(statements_path, labels_path, exemplars=exemplars)
     previous = read_card(out_dir)
-    if quick:
-        params, trials = dict(DEFAULT_PARAMS), []
-    else:
-        params, trials = select_params(frame, seed)
-    cv = cross_validate(frame, params, seed)
-    baseline = majority_baseline(frame, seed)
+    params, trials, cv_section = dict(DEFAULT_PARAMS), [], None
+    try:
+        if not quick:
+            params, trials = select_params(frame, seed)
+        cv_section = _cv_section(frame, cross_validate(frame, params, seed),
+                                 majority_baseline(frame, seed))
+    except CVUnavailable as reason:
+        unavailable = str(reason)
     model = fit(frame, params, seed)
     card = {
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -219,11 +235,13 @@ def train(statements_path: Path, labels_path: Path, out_dir: Path, exemplars: bo
         "params": _jsonable(params),
         "selection": {"method": "stratified group 5-fold CV, one repetition, macro-F1",
                       "trials": trials},
-        "cv": _cv_section(frame, cv, baseline),
+        "cv": cv_section,
         "top_phrases": top_phrases(model, frame["text"].tolist()),
         "versions": _versions(),
         "note": note,
     }
+    if cv_section is None:
+        card["cv_unavailable"] = unavailable
     dev = load_dev_statements()
     if dev is not None:
         card["dev"] = dev_section(model, dev)
@@ -326,7 +344,7 @@ def _history_entry(card: dict) -> dict:
         "data_sha256": card["data_sha256"][:12],
         "n": card["counts"]["total"],
         "params": card["params"],
-        "cv_macro_f1": card["cv"]["macro_f1_mean"],
+        "cv_macro_f1": card["cv"]["macro_f1_mean"] if card["cv"] else None,
         "note": card.get("note", ""),
     }
     if "dev" in card:
@@ -384,14 +402,18 @@ def render_card(card: dict) -> str:
               "## Parameters", "", "```json", json.dumps(card["params"]), "```", "",
               f"Chosen by {card['selection']['method']} over "
               f"{len(card['selection']['trials'])} settings.", "",
-              "## Cross-validation on our labels", "", cv["scheme"] + ".", "",
-              f"- macro-F1: **{cv['macro_f1_mean']:.3f} ± {cv['macro_f1_sd']:.3f}** "
-              f"(majority-class baseline {cv['baseline_macro_f1_mean']:.3f} ± "
-              f"{cv['baseline_macro_f1_sd']:.3f})", "",
-              "Out-of-fold predictions (first repetition):", "", "```",
-              format_metrics(cv["out_of_fold"]), "```", ""]
-    for origin, metrics in cv["by_origin"].items():
-        lines += [f"Origin `{origin}` only:", "", "```", format_metrics(metrics), "```", ""]
+              "## Cross-validation on our labels", ""]
+    if cv is None:
+        lines += [f"Not available: {card.get('cv_unavailable', '')}.", ""]
+    else:
+        lines += [cv["scheme"] + ".", "",
+                  f"- macro-F1: **{cv['macro_f1_mean']:.3f} ± {cv['macro_f1_sd']:.3f}** "
+                  f"(majority-class baseline {cv['baseline_macro_f1_mean']:.3f} ± "
+                  f"{cv['baseline_macro_f1_sd']:.3f})", "",
+                  "Out-of-fold predictions (first repetition):", "", "```",
+                  format_metrics(cv["out_of_fold"]), "```", ""]
+        for origin, metrics in cv["by_origin"].items():
+            lines += [f"Origin `{origin}` only:", "", "```", format_metrics(metrics), "```", ""]
     if "dev" in card:
         dev = card["dev"]
         lines += ["## Real development set (evaluation only, never trained on)", "", "```",
@@ -415,7 +437,7 @@ def render_card(card: dict) -> str:
               "|---|---|---|---|---|---|"]
     for entry in card["history"]:
         n = sum(entry["n"].values())
-        lines.append(f"| {entry['trained_at']} | {n} | {entry['cv_macro_f1']:.3f} | "
+        lines.append(f"| {entry['trained_at']} | {n} | {_fmt(entry['cv_macro_f1'])} | "
                      f"{_fmt(entry.get('dev_macro_f1'))} | {_fmt(entry.get('dev_tone_auc'))} | "
                      f"{entry.get('note', '')} |")
     lines += ["", "## Versions", "", ", ".join(f"{k} {v}" for k, v in card["versions"].items()),
@@ -431,9 +453,11 @@ def compare(card: dict, previous: dict | None) -> str:
     """One line on how macro-F1 moved against the previous card."""
     if previous is None:
         return "no previous model card to compare with"
-    parts = [f"CV macro-F1 {previous['cv']['macro_f1_mean']:.3f} → {card['cv']['macro_f1_mean']:.3f} "
-             f"({card['cv']['macro_f1_mean'] - previous['cv']['macro_f1_mean']:+.3f})"]
+    parts = []
+    if card["cv"] and previous.get("cv"):
+        before, after = previous["cv"]["macro_f1_mean"], card["cv"]["macro_f1_mean"]
+        parts.append(f"CV macro-F1 {before:.3f} → {after:.3f} ({after - before:+.3f})")
     if "dev" in card and "dev" in previous:
         parts.append(f"dev macro-F1 {previous['dev']['macro_f1']:.3f} → {card['dev']['macro_f1']:.3f} "
                      f"({card['dev']['macro_f1'] - previous['dev']['macro_f1']:+.3f})")
-    return "; ".join(parts)
+    return "; ".join(parts) or "no figure to compare with the previous card"

@@ -83,3 +83,22 @@ def test_failed_training_keeps_the_previous_model(project, capsys, monkeypatch):
     (project / "labels" / "statements.csv").write_text("id,text\n")
     assert main(["train", "--quick"]) == 1
     assert model.read_bytes() == before
+
+
+def test_too_narrow_a_set_for_cross_validation_still_trains(project, capsys, monkeypatch):
+    """Mixed only in one source: no fold can train on mixed without it, so CV is skipped,
+    said so, and the model is still trained and saved."""
+    monkeypatch.setenv("SIGNALS_DEVSET", str(project / "no-devset"))
+    statements = (project / "labels" / "statements.csv").read_text().splitlines()
+    mixed_elsewhere = {line.split(",")[0] for line in statements
+                       if not line.startswith("id,") and ",a1.txt," not in line}
+    labels = project / "labels" / "labels.csv"
+    kept = [line for line in labels.read_text().splitlines()
+            if not (",mixed," in line and line.split(",")[0] in mixed_elsewhere)]
+    labels.write_text("\n".join(kept) + "\n")
+    assert main(["train", "--quick"]) == 0
+    assert "no cross-validation: cross-validation needs every label" in capsys.readouterr().out
+    card = json.loads((project / "training" / "model_card.json").read_text())
+    assert card["cv"] is None and "mixed" in card["cv_unavailable"]
+    assert (project / "training" / "model.joblib").exists()
+    assert "Not available" in (project / "training" / "model_card.md").read_text()
