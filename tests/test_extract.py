@@ -440,3 +440,18 @@ def test_cli_leaves_a_broken_table_alone(work: Path, capsys) -> None:
     assert main(["extract", "in", "--out", "out.csv"]) == 1
     assert "missing column" in capsys.readouterr().err
     assert (work / "out.csv").read_text(encoding="utf-8") == "id,text\n"
+
+
+def test_seed_metadata_matches_the_dates_parsed_from_the_text():
+    """seeds/metadata.json keeps each seed's title, authors and date; the extractor reads the
+    date from the article itself, and the two must agree."""
+    from signals.extract import publication_date
+
+    seeds = Path(__file__).resolve().parents[1] / "seeds"
+    metadata = json.loads((seeds / "metadata.json").read_text(encoding="utf-8"))
+    assert set(metadata) == {path.name for path in seeds.glob("*.txt")}
+    for name, meta in metadata.items():
+        raw = (seeds / name).read_text(encoding="utf-8")
+        assert publication_date(raw).isoformat() == meta["published"]
+        assert meta["title"] in raw
+        assert all(author in raw for author in meta["authors"])
