@@ -72,6 +72,8 @@ _ROLES = (
     r"ambassadors?|diplomats?|sources?|officers?|generals?|governors?|directors?|mayors?|"
     r"chairman|chairwoman|negotiators?|journalists?|professors?|correspondents?"
 )
+# "a source close to Kataib Hezbollah": an anonymous voice of that group
+_CLOSE_TO = r"(?:close|closely\s+linked|linked|affiliated|aligned)\s+to"
 _LEADER_TITLES = {"leader", "chief", "boss", "head", "secretary-general", "secretary general"}
 _PREPOSITIONS = frozenset(
     [
@@ -237,6 +239,10 @@ def _date_value(match: re.Match, pub: date | None, anchor: date | None = None) -
     return pub - timedelta(days=back)
 
 
+_ISSUED_RE = re.compile(r"\b(?:statement|communiqu[eé]|declaration)\s+(?:was\s+)?$",
+                        re.IGNORECASE)
+
+
 def date_hits(text: str, pub: date | None, anchor: date | None = None) -> list[DateHit]:
     """Date expressions in a (masked) sentence, each judged usable or not, shared or said."""
     hits = []
@@ -247,7 +253,9 @@ def date_hits(text: str, pub: date | None, anchor: date | None = None) -> list[D
         ranged = re.match(r"\s*[-–]\s*\d|\s*[-–]\s*[A-Z][a-z]+ \d", text[match.end():])
         usable = not (words and words[-1] in _NOT_THE_DAY) and not ranged
         cues = list(CUE_OR_SPREAD_RE.finditer(text[:match.start()]))
-        spread = bool(cues) and cues[-1].group("spread") is not None
+        # "a statement published on Thursday": a statement is said the day it is put out
+        spread = bool(cues) and cues[-1].group("spread") is not None and not _ISSUED_RE.search(
+            text[:cues[-1].start()])
         strong = bool(match.group("wd") or match.group("rel") or match.group("back")
                       or re.search(r"\b[Oo]n\s+$", text[:match.start()]))
         hits.append(DateHit(match.start(), match.end(), _date_value(match, pub, anchor), usable,
@@ -673,9 +681,10 @@ def _role(masked: str, role: re.Match, named: list[Mention]) -> tuple[Mention | 
     start, end = role.span()
     group: Entity | str | None = None
     used = []
+    close = None
     for m in named:
         if m.kind == "person" and (
-            re.fullmatch(r"\s+(?:[A-Z][\w.]*\s+)?", masked[end:m.start])
+            re.fullmatch(rf"\s+(?:(?:[A-Z][\w.]*|{_ROLES})\s+){{0,2}}", masked[end:m.start])
             or re.fullmatch(_APPOSITION, masked[m.end:start])
         ):
             return None, []  # "Hezbollah chief Naim Qassem", "Qais al-Khazali, the leader of AAH"
@@ -685,10 +694,12 @@ def _role(masked: str, role: re.Match, named: list[Mention]) -> tuple[Mention | 
             group, start = m.entity, min(start, m.start)
             used.append(m)
         elif group is None and re.fullmatch(
-            r"\s+(?:for|of|in|from|at|with|to)\s+(?:the\s+)?(?:[A-Z][\w’'-]*['’]s\s+)?"
+            rf"\s+(?:{_CLOSE_TO}|for|of|in|from|at|with|to)\s+(?:the\s+)?"
+            r"(?:[A-Z][\w’'-]*['’]s\s+)?"
             r"(?:[\w-]+\s+){0,2}",
             masked[end:m.start],
         ):
+            close = re.match(rf"\s+{_CLOSE_TO}\b", masked[end:m.start])
             group, end = m.entity, max(end, m.end)
             used.append(m)
     before = masked[max(0, start - 60):start]
@@ -699,7 +710,8 @@ def _role(masked: str, role: re.Match, named: list[Mention]) -> tuple[Mention | 
         before,
     )
     member = re.match(  # "a senior figure in the group"
-        rf"\s+(?:for|of|in|from|at|with|within|inside|to)\s+the\s+(?:(?:{_GROUP_ADJECTIVES})\s+)?"
+        rf"\s+(?:{_CLOSE_TO}|for|of|in|from|at|with|within|inside|to)\s+the\s+"
+        rf"(?:(?:{_GROUP_ADJECTIVES})\s+)?"
         rf"(?:{_GROUP_NOUNS})\b(?!['’])",
         after,
     )
@@ -712,12 +724,17 @@ def _role(masked: str, role: re.Match, named: list[Mention]) -> tuple[Mention | 
         full = name.group(1)
         return Mention(start, end + name.end(), "person", full,
                        Entity(full, "person", group.group)), used
-    if group is None and (_MILITIA_WORDS.search(after[:60].split(",")[0])
+    # the words describing the role end at its verb ("the source said the group had …")
+    described = after[:60].split(",")[0]
+    verb = SPEECH_VERB_RE.search(described)
+    described = described[:verb.start()] if verb else described
+    if group is None and (_MILITIA_WORDS.search(described)
                           or _MILITIA_WORDS.search(before[-25:])):
         group = "militia"
     if group is None and re.search(r"\b[Tt]he\s+(?:[a-z]+\s+)?$", before):
         group = "definite"  # "the spokesman": whoever last held that title in the article
-    return Mention(start, end, "role", role.group().lower(), None, group), used
+    text = role.group().lower() + (" close to" if close and isinstance(group, Entity) else "")
+    return Mention(start, end, "role", text, None, group), used
 
 
 def _stopword_name(name: str) -> bool:
@@ -737,6 +754,9 @@ def resolve(mention: Mention, state: State, gazetteer: Gazetteer) -> Speaker | N
         assert entity is not None
         if mention.kind == "person" and _name_key(entity.name) in state.local:
             return state.local[_name_key(entity.name)]
+        surname = [w for w in _name_key(mention.text).split() if w not in ("al", "el")]
+        if mention.kind == "person" and len(surname) == 1 and _surname_key(mention.text) in state.local:
+            return state.local[_surname_key(mention.text)]  # "Fayyad": the Fayyad named earlier
         return Speaker(entity.name, entity.group, True, mention.kind == "person")
     if mention.kind == "other":
         return Speaker(mention.entity.name if mention.entity else mention.text, "", False)
@@ -753,7 +773,7 @@ def resolve(mention: Mention, state: State, gazetteer: Gazetteer) -> Speaker | N
 
 def title_key(title: str) -> str:
     """One key for the spellings of a title ("Spokeswoman", "secretary general")."""
-    key = re.sub(r"[\s-]+", "-", title.strip().lower())
+    key = re.sub(r"[\s-]+", "-", title.strip().lower().removesuffix(" close to"))
     return re.sub(r"^spokes\w+", "spokesman", key)
 
 
@@ -781,6 +801,8 @@ def _role_speaker(mention: Mention, state: State, gazetteer: Gazetteer) -> Speak
         leader = gazetteer.leader(group.group, state.pub)
         if leader is not None:
             return Speaker(leader.name, leader.group or group.group, True)
+    if mention.text.endswith(" close to"):  # "a source close to Kataib Hezbollah"
+        return Speaker(f"{mention.text} {group.group}", group.group, True)
     return Speaker(f"{group.group} {mention.text}", group.group, True)
 
 
@@ -801,6 +823,10 @@ NEGATED_RE = re.compile(
 )
 
 
+def _possessive_at(text: str, end: int) -> bool:
+    return re.match(r"['’]s?\s", text[end:end + 3]) is not None
+
+
 def attribute_after(para: Paragraph, start: int, end: int, mentions: list[Mention],
                     state: State, gazetteer: Gazetteer) -> Attribution | None:
     """`"…," X said` / `"…," said X` / `"…," according to X`: the clause after the quote."""
@@ -809,6 +835,8 @@ def attribute_after(para: Paragraph, start: int, end: int, mentions: list[Mentio
     rest = segment[lead:]
     if CONJUNCTION_RE.match(rest):
         return None  # `… to avoid "…," but a senior figure said`: a new clause, another speaker
+    if ";" in segment[:lead]:
+        return None  # `X said "…"; Y said …`: the semicolon opens the next speaker's clause
     verb_first = re.match(rf"(?:{_SPEECH_VERBS})\s+(?P<np>[^,.;:!?{MASK}\"“”]+)", rest,
                           re.IGNORECASE)
     np_first = re.match(
@@ -826,7 +854,9 @@ def attribute_after(para: Paragraph, start: int, end: int, mentions: list[Mentio
     np_start, np_end = start + lead + np_start, start + lead + np_end
     inside = [m for m in mentions if np_start <= m.start and m.end <= np_end]
     pool = inside + _unknown_names(para.masked, np_start, np_end, inside)
-    pool.sort(key=lambda m: (m.prep, m.start))
+    # "Hezbollah's deputy secretary-general Naim Qassem": the possessive group is not the subject
+    pool.sort(key=lambda m: (m.prep, m.kind == "group" and _possessive_at(para.masked, m.end),
+                             m.start))
     return (_choose(pool[:1], inside, state, gazetteer, para.masked, direct=True)
             or _unknown_subject(_subject_words(para.masked[np_start:np_end]), direct=True))
 

@@ -142,7 +142,8 @@ class Gazetteer:
             if known is not None and known != entity:
                 raise self._fail(f"alias {alias!r} names both {known.name!r} and {entity.name!r}")
             self._by_alias[key] = entity
-            if entity.kind in ("person", "other") and " " not in key:
+            # surnames, with or without their article ("Shammari", "al-Shammari")
+            if entity.kind in ("person", "other") and re.fullmatch(r"(?:(?:al|el) )?\S+", key):
                 self._one_word.add(key)
 
     def _compile(self) -> re.Pattern[str]:

@@ -425,6 +425,54 @@ def test_cli_bad_input_fails_in_one_line(work: Path, capsys, name: str, message:
     assert (work / "out.csv").read_text(encoding="utf-8") == "id,text\nkeep,me\n"
 
 
+def test_source_close_to_a_group_speaks_for_it() -> None:
+    text = article(
+        '"The weapons of the resistance are not for negotiation while foreign forces stay," a '
+        'source close to Kataib Hezbollah told Rudaw on Sunday.\n\nThe source said the group had '
+        '"suspended its operations, but this truce is not permanent at all."')
+    speaker = "source close to Kataib Hezbollah"
+    assert [(s, g, d) for _, s, g, d in found(text)] == [
+        (speaker, "Kataib Hezbollah", "2024-07-14"), (speaker, "Kataib Hezbollah", "2024-07-14")]
+
+
+def test_surname_means_the_person_named_earlier_in_the_article() -> None:
+    text = article(
+        'Hezbollah MP Ali Fayyad said on Monday that the occupation "cannot be accepted or turned '
+        'into a permanent reality."\n\n"If diplomacy fails, the Lebanese people have the right to '
+        'resist the occupation," Fayyad said.')
+    assert {(s, g) for _, s, g, _ in found(text)} == {("Ali Fayyad", "Hezbollah")}
+
+
+def test_known_surname_after_another_given_name_is_someone_else() -> None:
+    text = article('Political analyst Ihsan al-Shammari said the factions were "using rhetoric to '
+                   'pressure the government, but they do not want a war."')
+    assert found(text) == []
+
+
+def test_possessive_group_before_a_named_person_is_not_the_speaker() -> None:
+    text = article('"Our response is coming, and no mediation will change the decision," '
+                   "Hezbollah's deputy secretary-general Naim Qassem, who rarely appears in "
+                   "public, said on Monday.")
+    assert found(text) == [("Our response is coming, and no mediation will change the decision",
+                            "Naim Qassem", "Hezbollah", "2024-07-08")]
+
+
+def test_semicolon_after_a_quote_opens_the_next_speakers_clause() -> None:
+    text = article('Nujaba leader Akram al-Kaabi said on Sunday that "our fighters are ready to '
+                   'stand alongside the resistance"; Asaib Ahl al-Haq head Qais al-Khazali said '
+                   'the factions "will not remain spectators if the war expands."')
+    assert [(s, g) for _, s, g, _ in found(text)] == [
+        ("Akram al-Kaabi", "Harakat al-Nujaba"), ("Qais al-Khazali", "Asaib Ahl al-Haq")]
+
+
+def test_day_a_statement_was_published_is_the_day_it_was_said() -> None:
+    text = article('The Israeli army said on Friday it struck Hezbollah depots.\n\nIn a statement '
+                   'published on its Telegram channel on Thursday evening, Hezbollah said it had '
+                   'targeted "a gathering of enemy soldiers near Safed with a rocket salvo."',
+                   published="Oct 4, 2024")
+    assert [d for *_, d in found(text)] == ["2024-10-03"]
+
+
 def test_cli_reads_the_good_files_and_warns_about_the_bad(work: Path, capsys) -> None:
     paths = bad_inputs(work)
     assert main(["extract", "in", str(paths["binary"]), str(paths["missing"]),
