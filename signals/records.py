@@ -80,15 +80,30 @@ def _iter_jsonl(path: Path, require: tuple[str, ...]) -> Iterator[dict]:
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise SignalsError(f"{where(path, number)}: malformed JSON ({exc.msg})") from None
-            if not isinstance(record, dict):
-                raise SignalsError(f"{where(path, number)}: expected a JSON object per line")
+                record = json_object(line)
+            except BadLine as exc:
+                raise SignalsError(f"{where(path, number)}: {exc}") from None
             missing = [name for name in require if name not in record]
             if missing:
                 raise SignalsError(f"{where(path, number)}: missing key(s) {', '.join(missing)}")
             yield record
+
+
+class BadLine(ValueError):
+    """A line that is not one JSON object; the caller says where it was."""
+
+
+def json_object(line: str | bytes) -> dict:
+    """One JSON-lines record, or BadLine with the reason."""
+    try:
+        record = json.loads(line.decode("utf-8-sig") if isinstance(line, bytes) else line)
+    except UnicodeDecodeError as exc:
+        raise BadLine(f"not valid UTF-8 (byte {exc.start} of the line); re-save as UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise BadLine(f"malformed JSON ({exc.msg})") from None
+    if not isinstance(record, dict):
+        raise BadLine("expected a JSON object per line")
+    return record
 
 
 def _iter_lines(path: Path) -> Iterator[dict]:

@@ -16,7 +16,6 @@ import base64
 import heapq
 import html
 import io
-import json
 import math
 import os
 from array import array
@@ -35,6 +34,7 @@ import pandas as pd
 
 from signals import LABELS
 from signals.errors import SignalsError, where
+from signals.records import BadLine, json_object
 from signals.store import atomic_write_bytes, atomic_write_text, read_statements
 
 if TYPE_CHECKING:
@@ -147,23 +147,11 @@ def _scan(path: Path, start: int, end: int, freq: str, by_group: bool) -> _Accum
             if line.isspace():
                 continue
             try:
-                accumulator.add(_json_record(line))
-            except _BadRecord as exc:
+                accumulator.add(json_object(line))
+            except (BadLine, _BadRecord) as exc:
                 line_number = _lines_before(path, start) + number
                 raise SignalsError(f"{where(path, line_number)}: {exc}") from None
     return accumulator
-
-
-def _json_record(line: bytes) -> dict:
-    try:
-        record = json.loads(line.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise _BadRecord(f"not valid UTF-8 (byte {exc.start} of the line); re-save as UTF-8") from None
-    except json.JSONDecodeError as exc:
-        raise _BadRecord(f"malformed JSON ({exc.msg})") from None
-    if not isinstance(record, dict):
-        raise _BadRecord("expected a JSON object per line")
-    return record
 
 
 def _lines_before(path: Path, offset: int) -> int:
