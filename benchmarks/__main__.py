@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -34,16 +35,17 @@ def vocabulary() -> list[str]:
     return " ".join(frame["text"]).split()
 
 
-def synthetic_texts(n: int, words: list[str], seed: int = 0) -> list[str]:
+def synthetic_texts(n: int, words: list[str], seed: int = 0) -> Iterator[str]:
+    """Statements of 8 to 45 words drawn from the labelled vocabulary, reproducibly."""
     rng = random.Random(seed)
-    return [" ".join(rng.choices(words, k=rng.randint(8, 45))) for _ in range(n)]
+    for _ in range(n):
+        yield " ".join(rng.choices(words, k=rng.randint(8, 45)))
 
 
 def write_lines(path: Path, n: int, words: list[str], seed: int = 0) -> None:
-    rng = random.Random(seed)
     with open(path, "w", encoding="utf-8") as handle:
-        for _ in range(n):
-            handle.write(" ".join(rng.choices(words, k=rng.randint(8, 45))) + "\n")
+        for text in synthetic_texts(n, words, seed):
+            handle.write(text + "\n")
 
 
 def run_measured(argv: list[str], capture: Path | None = None) -> tuple[float, float]:
@@ -74,7 +76,7 @@ def run_measured(argv: list[str], capture: Path | None = None) -> tuple[float, f
 def bench_throughput(model, words: list[str], n: int) -> dict:
     from signals.score import iter_scores
 
-    texts = synthetic_texts(n, words, seed=1)
+    texts = list(synthetic_texts(n, words, seed=1))
     start = time.perf_counter()
     for batch in range(0, n, 1000):
         model.predict_proba(texts[batch:batch + 1000])
@@ -122,11 +124,11 @@ def bench_training(words: list[str], sizes: list[int], folder: Path) -> list[dic
     rows, first = [], None
     for n in sizes:
         script = (
-            "import random, time, numpy as np, pandas as pd\n"
+            "import time, pandas as pd\n"
+            "from benchmarks.__main__ import synthetic_texts\n"
             "from signals.train import fit\n"
             f"words = open({str(folder / 'words.txt')!r}).read().split()\n"
-            "rng = random.Random(0)\n"
-            f"texts = [' '.join(rng.choices(words, k=rng.randint(8, 45))) for _ in range({n})]\n"
+            f"texts = list(synthetic_texts({n}, words))\n"
             "labels = [('escalatory', 'restraining', 'mixed')[i % 3] for i in range(len(texts))]\n"
             "frame = pd.DataFrame({'id': [str(i) for i in range(len(texts))], 'text': texts,"
             " 'label': labels})\n"

@@ -10,7 +10,6 @@ stage's work (signals.train); this module stays light so that `signals score` st
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 import joblib
@@ -165,22 +164,14 @@ def load_model(path: Path) -> Pipeline:
 def ensure_model(model_path: Path, statements_path: Path, labels_path: Path,
                  ) -> tuple[Pipeline, bool]:
     """The saved model, or — when there is none yet — one trained now from the shipped labels."""
-    from signals.train import fit, training_frame
+    from signals.train import fit, read_card, training_frame
 
     model_path = Path(model_path)
     if model_path.exists():
         return load_model(model_path), False
     frame = training_frame(statements_path, labels_path)
-    model = fit(frame, _card_params(model_path.parent) or DEFAULT_PARAMS)
+    card = read_card(model_path.parent)
+    params = params_from_json(card["params"]) if card and "params" in card else DEFAULT_PARAMS
+    model = fit(frame, params)
     save_model(model, model_path)
     return model, True
-
-
-def _card_params(folder: Path) -> dict | None:
-    card = folder / "model_card.json"
-    if card.exists():
-        try:
-            return params_from_json(json.loads(card.read_text(encoding="utf-8"))["params"])
-        except (ValueError, KeyError):
-            return None
-    return None
