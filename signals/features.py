@@ -33,6 +33,24 @@ _STEMMER = SnowballStemmer("english")
 _SENTENCE_END = frozenset(".!?;:")
 _NEGATION_REACH = 4
 
+# Grammar words: articles, pronouns, auxiliaries, prepositions, conjunctions. How often a writer
+# uses them is style, not signal, and exemplars come from a few writers: with them as features the
+# model learned that narrative prose ("it is", "they were", "he did") is escalatory, which real
+# statements do not bear out (dev tone AUC 0.872 → 0.894 without them). Words that carry a
+# codebook signal stay: negations, conditionals, "only", "but", "until", "again", "all", "any".
+FUNCTION_WORDS = frozenset("""
+    a an the this that these those
+    i me my mine myself we us our ours ourselves you your yours yourself yourselves
+    he him his himself she her hers herself it its itself they them their theirs themselves
+    who whom whose which what it's that's there's
+    is am are was were be been being have has had having do does did doing
+    will would shall should can could may might must
+    of in on at by for with about to from into onto upon over under between through during
+    before after above below up down out off
+    and or so as than then there here where when how why
+    also just very too such same own other others some each every both either one ones
+""".split())
+
 # Characters rewritten one-for-one, so offsets in the normalised text are offsets in the original.
 _ONE_FOR_ONE = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"',
@@ -133,11 +151,13 @@ class StatementAnalyzer(BaseEstimator):
         char_ngrams: tuple[int, int] | None = None,
         negation: bool = True,
         cues: bool = True,
+        function_words: bool = False,
     ) -> None:
         self.word_ngrams = word_ngrams
         self.char_ngrams = char_ngrams
         self.negation = negation
         self.cues = cues
+        self.function_words = function_words
 
     def __call__(self, doc: str | Analysis) -> list[str]:
         if isinstance(doc, Analysis):
@@ -152,6 +172,9 @@ class StatementAnalyzer(BaseEstimator):
         features: list[str] = []
         where: list[Span] = []
         words = [i for i, token in enumerate(tokens) if token[0].isalnum() or token == "n't"]
+        if not self.function_words:
+            # n-grams then join the content words around them: "will not be stopped" → "not stop"
+            words = [i for i in words if tokens[i] not in FUNCTION_WORDS]
         stems = {i: stem(tokens[i]) for i in words}
         self._word_ngrams(words, stems, spans, features, where)
         if self.negation:

@@ -29,6 +29,7 @@ REAL_PRIOR = {"escalatory": 0.70, "restraining": 0.22, "mixed": 0.08}
 DEFAULT_PARAMS = {
     "word_ngrams": 2,
     "char_ngrams": (3, 5),
+    "function_words": False,
     "C": 2.0,
     "min_df": 1,
     "sublinear_tf": True,
@@ -93,7 +94,8 @@ def build_pipeline(params: dict | None = None, seed: int = 0) -> Pipeline:
     """The model: features, TF-IDF and a class-weighted multinomial logistic regression."""
     params = {**DEFAULT_PARAMS, **(params or {})}
     analyzer = StatementAnalyzer(word_ngrams=params["word_ngrams"],
-                                 char_ngrams=params["char_ngrams"])
+                                 char_ngrams=params["char_ngrams"],
+                                 function_words=params["function_words"])
     return Pipeline([
         ("features", TfidfVectorizer(analyzer=analyzer, min_df=params["min_df"],
                                      sublinear_tf=params["sublinear_tf"], lowercase=False,

@@ -35,7 +35,7 @@ def test_runs_offline_without_nltk_data(tmp_path):
 
 def test_negation_is_kept_in_word_ngrams_and_scope():
     found = features_with_words("Our response will not be stopped by restrictions")
-    assert ("w:not be", "not be") in found
+    assert ("w:not stop", "not be stopped") in found
     assert ("neg:stop", "stopped") in found
     # words before the negation are not in its scope
     assert not any(feature == "neg:respons" for feature, _ in found)
@@ -52,7 +52,19 @@ def test_modality_and_hedges_survive_tokenisation():
     found = features_with_words("So far the embassy is out of the equation (for now).")
     assert ("cue:hedge", "So far") in found
     assert ("cue:hedge", "for now") in found
-    assert ("w:for now", "for now") in found
+    assert ("w:now", "now") in found
+
+
+def test_function_words_are_style_not_features():
+    text = "It is they who were behind it, and they did not stop there."
+    found = features_with_words(text, char_ngrams=(3, 4))
+    words = {words for feature, words in found if feature.startswith(("w:", "c:", "neg:"))}
+    assert words <= {"behind", "not", "stop", "behind it, and they did not", "not stop"}
+    # negations are kept, and bigrams join the content words on either side of grammar words
+    assert ("w:behind not", "behind it, and they did not") in found
+    # the switch restores them, for comparison
+    kept = [feature for feature, _ in features_with_words(text, function_words=True)]
+    assert "w:it is" in kept and "w:they" in kept
 
 
 def test_conditional_threat_and_offer_are_told_apart():
