@@ -384,7 +384,8 @@ def render_card(card: dict) -> str:
         "(SHA-256 of sorted label + text pairs).",
         "",
         "Pipeline: StatementAnalyzer (NLTK RegexpTokenizer + Snowball stems, word n-grams, "
-        "negation scope, codebook cues, character n-grams) → TF-IDF → ToneClassifier, a "
+        "negation scope, codebook cues, character n-grams; grammar words are left out unless "
+        "`function_words` is true) → TF-IDF → ToneClassifier, a "
         "multinomial logistic regression trained toward the class prior in the parameters "
         "(each class weighs its expected share of real statements).",
         "",
