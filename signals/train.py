@@ -249,7 +249,8 @@ def train(statements_path: Path, labels_path: Path, out_dir: Path, exemplars: bo
     if dev is not None:
         card["dev"] = dev_section(model, dev)
         if exemplars and not quick:
-            card["dev"]["learning_curve"] = learning_curve(frame, params, dev, seed)
+            card["dev"]["learning_curve"] = learning_curve(frame, params, dev, seed,
+                                                           full=card["dev"])
     card["history"] = (previous or {}).get("history", []) + [_history_entry(card)]
     save_model(model, out_dir / "model.joblib")
     write_card(card, out_dir)
@@ -292,20 +293,32 @@ def dev_section(model: Pipeline, dev: pd.DataFrame) -> dict:
     return model_metrics(model, dev["text"].tolist(), dev["label"].tolist())
 
 
-def learning_curve(frame: pd.DataFrame, params: dict, dev: pd.DataFrame, seed: int) -> list[dict]:
-    """Dev macro-F1 and tone AUC with a growing share of the exemplars (articles always in)."""
+def learning_curve(frame: pd.DataFrame, params: dict, dev: pd.DataFrame, seed: int,
+                   full: dict) -> list[dict]:
+    """Dev macro-F1 and tone AUC with a growing share of the exemplars (articles always in).
+
+    `full` is the dev section of the model trained on everything: the last point, not refitted.
+    """
     exemplar = frame[frame["origin"] == "exemplar"]
     rest = frame[frame["origin"] != "exemplar"]
-    points = []
-    for share in LEARNING_CURVE:
-        sample = exemplar.sample(frac=share, random_state=seed) if share < 1 else exemplar
+    subsets = {}
+    for share in LEARNING_CURVE[:-1]:
+        sample = exemplar.sample(frac=share, random_state=seed)
         subset = pd.concat([rest, sample])
-        if set(subset["label"]) != set(LABELS):
-            continue
-        section = dev_section(fit(subset, params, seed), dev)
-        points.append({"exemplar_share": share, "exemplars": len(sample),
-                       "dev_macro_f1": section["macro_f1"], "dev_tone_auc": section["tone_auc"]})
-    return points
+        if set(subset["label"]) == set(LABELS):
+            subsets[share] = (len(sample), subset)
+    sections = Parallel(n_jobs=CV_JOBS)(
+        delayed(_dev_section_of_fit)(subset, params, seed, dev) for _, subset in subsets.values())
+    points = [(share, size, section)
+              for (share, (size, _)), section in zip(subsets.items(), sections)]
+    points.append((1.0, len(exemplar), full))
+    return [{"exemplar_share": share, "exemplars": size,
+             "dev_macro_f1": section["macro_f1"], "dev_tone_auc": section["tone_auc"]}
+            for share, size, section in points]
+
+
+def _dev_section_of_fit(frame: pd.DataFrame, params: dict, seed: int, dev: pd.DataFrame) -> dict:
+    return dev_section(fit(frame, params, seed), dev)
 
 
 def top_phrases(model: Pipeline, texts: list[str], top: int = TOP_PHRASES) -> dict:
