@@ -159,6 +159,11 @@ class StatementAnalyzer(BaseEstimator):
         self.cues = cues
         self.function_words = function_words
 
+    def __setstate__(self, state: dict) -> None:
+        # Models saved before grammar words were left out kept them: they score as trained.
+        state.setdefault("function_words", True)
+        super().__setstate__(state)
+
     def __call__(self, doc: str | Analysis) -> list[str]:
         if isinstance(doc, Analysis):
             return doc.features

@@ -55,6 +55,17 @@ def test_modality_and_hedges_survive_tokenisation():
     assert ("w:now", "now") in found
 
 
+def test_analyzer_saved_before_the_function_word_switch_keeps_its_features():
+    old = StatementAnalyzer(char_ngrams=(3, 4))
+    state = old.__getstate__()
+    del state["function_words"]
+    revived = StatementAnalyzer.__new__(StatementAnalyzer)
+    revived.__setstate__(state)
+    text = "It is they who did it."
+    assert revived.analyse(text).features == \
+        StatementAnalyzer(char_ngrams=(3, 4), function_words=True).analyse(text).features
+
+
 def test_function_words_are_style_not_features():
     text = "It is they who were behind it, and they did not stop there."
     found = features_with_words(text, char_ngrams=(3, 4))
