@@ -92,16 +92,18 @@ def session_queue(
 def remove_label(path: Path, statement_id: str, annotator: str) -> None:
     """Rewrite the labels file atomically without one annotator's label of one statement.
 
-    Every other row, and the file's own header, is kept as read.
+    Every other row, and the file's own header, is kept as read; the file stays locked from the
+    read to the rewrite, so a label another session appends meanwhile is not lost.
     """
-    rows = [row for _, row in store.read_csv_rows(path, store.LABEL_COLUMNS)]
-    kept = [
-        row for row in rows
-        if not (row["statement_id"] == statement_id and row["annotator"] == annotator)
-    ]
-    if len(kept) == len(rows):
-        raise SignalsError(f"{path}: no label of {statement_id} by {annotator} to undo")
-    store.atomic_write_text(path, store.rows_to_csv(kept, list(rows[0])))
+    with store.labels_lock(path):
+        rows = [row for _, row in store.read_csv_rows(path, store.LABEL_COLUMNS)]
+        kept = [
+            row for row in rows
+            if not (row["statement_id"] == statement_id and row["annotator"] == annotator)
+        ]
+        if len(kept) == len(rows):
+            raise SignalsError(f"{path}: no label of {statement_id} by {annotator} to undo")
+        store.atomic_write_text(path, store.rows_to_csv(kept, list(rows[0])))
 
 
 # ---------------------------------------------------------------- the session

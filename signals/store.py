@@ -15,7 +15,8 @@ import io
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -195,13 +196,40 @@ def read_labels(
     return pd.DataFrame([row for _, row in rows])
 
 
+@contextmanager
+def labels_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on a labels file while it is appended to or rewritten.
+
+    Two labelling sessions may share one file: an undo (read, then rewrite) must not drop a row
+    another session appends meanwhile. The lock is advisory, on a sibling `.lock` file, and
+    a no-op where `fcntl` does not exist (Windows).
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Linux or macOS
+        yield
+        return
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def append_label(path: Path, row: dict) -> None:
     """Append one annotation durably: a single write of one line, flushed to disk at once.
 
     The row follows the file's own header, so a hand-edited file with reordered or extra
     columns stays aligned.
     """
-    path = Path(path)
+    with labels_lock(path):
+        _append_line(Path(path), row)
+
+
+def _append_line(path: Path, row: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     new_file = not path.exists() or path.stat().st_size == 0
     columns = LABEL_COLUMNS
