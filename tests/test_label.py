@@ -268,7 +268,9 @@ def test_remove_label_failure_leaves_the_file_intact(tmp_path: Path, monkeypatch
     with pytest.raises(OSError):
         label.remove_label(path, "t02", "amal")
     assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["labels.csv"]
+    # no temporary file is left behind; the sibling lock file stays, empty
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["labels.csv", "labels.csv.lock"]
+    assert (tmp_path / "labels.csv.lock").read_bytes() == b""
 
 
 # ---------------------------------------------------------------- readers
