@@ -17,6 +17,7 @@ from signals.errors import SignalsError, where
 from signals.store import (
     LABEL_COLUMNS,
     atomic_write_text,
+    labels_lock,
     merge_statements,
     read_csv_rows,
     read_labels,
@@ -79,14 +80,15 @@ def add_statements(path: Path, statements_path: Path, labels_path: Path, origin:
     new_labels = 0
     if labelled:
         ids = set(read_statements(statements_path)["id"])
-        existing = read_labels(labels_path, statement_ids=ids, missing_ok=True)
-        done = set(zip(existing["statement_id"], existing["annotator"]))
-        stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        fresh = [{"statement_id": row["id"], "label": row["label"], "annotator": annotator,
-                  "labelled_at": stamp, "note": row["note"]}
-                 for row in labelled if (row["id"], annotator) not in done]
-        if fresh:
-            rows = existing.to_dict("records") + fresh
-            atomic_write_text(labels_path, rows_to_csv(rows, LABEL_COLUMNS))
+        with labels_lock(labels_path):  # a labelling session may append while we rewrite
+            existing = read_labels(labels_path, statement_ids=ids, missing_ok=True)
+            done = set(zip(existing["statement_id"], existing["annotator"]))
+            stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            fresh = [{"statement_id": row["id"], "label": row["label"], "annotator": annotator,
+                      "labelled_at": stamp, "note": row["note"]}
+                     for row in labelled if (row["id"], annotator) not in done]
+            if fresh:
+                rows = existing.to_dict("records") + fresh
+                atomic_write_text(labels_path, rows_to_csv(rows, LABEL_COLUMNS))
         new_labels = len(fresh)
     return {"added": added, "present": present, "labels": new_labels}
