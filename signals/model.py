@@ -90,12 +90,20 @@ class ToneClassifier(ClassifierMixin, BaseEstimator):
         return labels
 
 
+# The parameters that belong to the analyzer (the rest go to TF-IDF and the classifier).
+ANALYZER_KEYS = ("word_ngrams", "char_ngrams", "function_words")
+
+
+def build_analyzer(params: dict) -> StatementAnalyzer:
+    """The analyzer of the given parameters, as the pipeline uses it."""
+    params = {**DEFAULT_PARAMS, **params}
+    return StatementAnalyzer(**{key: params[key] for key in ANALYZER_KEYS})
+
+
 def build_pipeline(params: dict | None = None, seed: int = 0) -> Pipeline:
     """The model: features, TF-IDF and a class-weighted multinomial logistic regression."""
     params = {**DEFAULT_PARAMS, **(params or {})}
-    analyzer = StatementAnalyzer(word_ngrams=params["word_ngrams"],
-                                 char_ngrams=params["char_ngrams"],
-                                 function_words=params["function_words"])
+    analyzer = build_analyzer(params)
     return Pipeline([
         ("features", TfidfVectorizer(analyzer=analyzer, min_df=params["min_df"],
                                      sublinear_tf=params["sublinear_tf"], lowercase=False,

@@ -34,11 +34,13 @@ from signals.evaluate import (
     model_metrics,
     probability_metrics,
 )
-from signals.features import Analysis, StatementAnalyzer
+from signals.features import Analysis
 from signals.model import (
+    ANALYZER_KEYS,
     DEFAULT_PARAMS,
     REAL_PRIOR,
     _jsonable,
+    build_analyzer,
     build_pipeline,
     save_model,
 )
@@ -61,7 +63,6 @@ GRID = {
     "mixed_threshold": [0.5],
     "class_prior": [REAL_PRIOR],
 }
-ANALYZER_KEYS = ("word_ngrams", "char_ngrams", "function_words")
 CV_FOLDS = 5
 CV_REPEATS = 3
 CV_JOBS = 2  # folds in parallel: the machines have two cores
@@ -116,9 +117,7 @@ class CVResult:
 
 
 def _analyse_all(texts: list[str], params: dict) -> list[Analysis]:
-    analyzer = StatementAnalyzer(word_ngrams=params["word_ngrams"],
-                                 char_ngrams=params["char_ngrams"],
-                                 function_words=params["function_words"])
+    analyzer = build_analyzer(params)
     return [analyzer.analyse(text) for text in texts]
 
 
