@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,3 +38,28 @@ def trained_model(model_fixture_dir: Path, tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "model.joblib"
     save_model(model, path)
     return load_model(path)
+
+
+APPEND_300_LABELS = """\
+import sys
+from signals import store
+from signals.add import statement_id
+for i in range(300):
+    store.append_label(sys.argv[1], {{"statement_id": {statement_id}, "label": "escalatory",
+                                     "annotator": "ana", "note": "",
+                                     "labelled_at": "2026-01-01T00:00:00+00:00"}})
+"""
+
+
+@pytest.fixture()
+def beside_a_labelling_session():
+    """Run a script on a labels file while another process appends 300 labels by `ana` to it.
+
+    `statement_id` is the Python expression (of `i`) for the appended statement ids.
+    """
+    def run(labels_path: Path, script: str, statement_id: str = "f'a{i}'") -> None:
+        appender = APPEND_300_LABELS.format(statement_id=statement_id)
+        sessions = [subprocess.Popen([sys.executable, "-c", code, str(labels_path)])
+                    for code in (appender, script)]
+        assert [session.wait(timeout=120) for session in sessions] == [0, 0]
+    return run

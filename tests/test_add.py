@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pandas as pd
 
 from signals.add import add_statements
@@ -59,7 +56,8 @@ def test_add_needs_annotator_for_labels_and_valid_dates(tmp_path, capsys):
     assert "not YYYY-MM-DD" in capsys.readouterr().err
 
 
-def test_add_never_drops_labels_a_labelling_session_appends_meanwhile(tmp_path):
+def test_add_never_drops_labels_a_labelling_session_appends_meanwhile(
+        tmp_path, beside_a_labelling_session):
     """`add` rewrites the labels file; a session appending at the same time loses nothing."""
     statements, labels = tmp_path / "statements.csv", tmp_path / "labels.csv"
     texts = [f"The occupier will pay for raid number {i}." for i in range(300)]
@@ -68,13 +66,6 @@ def test_add_never_drops_labels_a_labelling_session_appends_meanwhile(tmp_path):
     for i in range(40):
         write(tmp_path / f"more{i}.csv",
               f"text,label\nWe call on everyone to stay calm on day {i}.,restraining\n")
-    appender = (
-        "import sys\nfrom signals import store\nfrom signals.add import statement_id\n"
-        "for i in range(300):\n"
-        "    sid = statement_id('user', f'The occupier will pay for raid number {i}.')\n"
-        "    store.append_label(sys.argv[1], {'statement_id': sid, 'label': 'escalatory',"
-        " 'annotator': 'ana', 'labelled_at': '2026-01-01T00:00:00+00:00', 'note': ''})\n"
-    )
     adder = (
         "import sys\nfrom pathlib import Path\nfrom signals.add import add_statements\n"
         "folder = Path(sys.argv[1]).parent\n"
@@ -82,9 +73,8 @@ def test_add_never_drops_labels_a_labelling_session_appends_meanwhile(tmp_path):
         "    add_statements(folder / f'more{i}.csv', folder / 'statements.csv', Path(sys.argv[1]),"
         " 'user', 'bo')\n"
     )
-    sessions = [subprocess.Popen([sys.executable, "-c", code, str(labels)])
-                for code in (appender, adder)]
-    assert [session.wait(timeout=120) for session in sessions] == [0, 0]
+    session_ids = "statement_id('user', f'The occupier will pay for raid number {i}.')"
+    beside_a_labelling_session(labels, adder, statement_id=session_ids)
     rows = pd.read_csv(labels, dtype=str)
     assert (rows["annotator"] == "ana").sum() == 300
     assert rows.loc[rows["annotator"] == "ana", "statement_id"].nunique() == 300

@@ -412,18 +412,13 @@ def test_killed_session_loses_no_label(labels_path) -> None:
     assert saved(labels_path) == [("t01", "amal", "escalatory"), ("t02", "amal", "mixed")]
 
 
-def test_undo_in_one_session_never_drops_labels_another_session_appends(tmp_path) -> None:
+def test_undo_in_one_session_never_drops_labels_another_session_appends(
+        tmp_path, beside_a_labelling_session) -> None:
     """Two sessions on one labels file: one appends 300 labels while the other labels and
     undoes 100 times. Undo rewrites the file; the lock keeps every appended row."""
     path = tmp_path / "labels.csv"
     store.append_label(path, {"statement_id": "s0", "label": "mixed", "annotator": "seed",
                               "labelled_at": "2026-01-01T00:00:00+00:00", "note": ""})
-    appender = (
-        "import sys\nfrom signals import store\n"
-        "for i in range(300):\n"
-        "    store.append_label(sys.argv[1], {'statement_id': f'a{i}', 'label': 'escalatory',"
-        " 'annotator': 'ana', 'labelled_at': '2026-01-01T00:00:00+00:00', 'note': ''})\n"
-    )
     undoer = (
         "import sys\nfrom signals import label, store\n"
         "for i in range(100):\n"
@@ -431,9 +426,7 @@ def test_undo_in_one_session_never_drops_labels_another_session_appends(tmp_path
         " 'annotator': 'bo', 'labelled_at': '2026-01-01T00:00:00+00:00', 'note': ''})\n"
         "    label.remove_label(sys.argv[1], f'b{i}', 'bo')\n"
     )
-    sessions = [subprocess.Popen([sys.executable, "-c", code, str(path)])
-                for code in (appender, undoer)]
-    assert [session.wait(timeout=120) for session in sessions] == [0, 0]
+    beside_a_labelling_session(path, undoer)
     rows = pd.read_csv(path, dtype=str)
     assert sorted(rows.loc[rows["annotator"] == "ana", "statement_id"]) == \
         sorted(f"a{i}" for i in range(300))
