@@ -21,6 +21,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
 from signals.features import Analysis
+from signals.model import BlockTfidfVectorizer
 
 
 @dataclass
@@ -103,14 +104,17 @@ def tfidf_from_counts(vectorizer: TfidfVectorizer, rows: np.ndarray, columns: np
                       counts: np.ndarray, n_rows: int) -> np.ndarray:
     """TF-IDF values of the given (row, column, count) cells, as `vectorizer.transform` makes them.
 
-    Mirrors the vectorizer's own settings (binary, sublinear_tf, use_idf, norm); a test checks
-    that the matrix equals `vectorizer.transform` exactly.
+    Mirrors the vectorizer's own settings (binary, sublinear_tf, use_idf, then the block balance
+    or the plain norm of models saved before it); a test checks that the matrix equals
+    `vectorizer.transform` exactly.
     """
     values = np.ones_like(counts) if vectorizer.binary else counts.copy()
     if vectorizer.sublinear_tf:
         values = np.log(values) + 1
     if vectorizer.use_idf:
         values = values * vectorizer.idf_[columns]
+    if isinstance(vectorizer, BlockTfidfVectorizer):
+        return vectorizer.balance_cells(rows, columns, values, n_rows)
     if vectorizer.norm == "l2":
         norms = np.sqrt(np.bincount(rows, weights=values ** 2, minlength=n_rows))
     elif vectorizer.norm == "l1":

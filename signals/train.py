@@ -50,9 +50,9 @@ TOP_PHRASES = 25
 LEARNING_CURVE = (0.25, 0.5, 0.75, 1.0)
 
 
-# Character n-grams, dropping function words and the class prior were chosen by measurement on
-# the real dev set (broad levers, recorded in the model card's history); the rest is chosen by
-# cross-validation here.
+# Character n-grams, dropping function words, the class prior and weighing words and characters
+# equally were chosen by measurement on the real dev set (broad levers, recorded in the model
+# card's history); the rest is chosen by cross-validation here.
 GRID = {
     "word_ngrams": [1, 2],
     "char_ngrams": [(3, 5)],
@@ -60,6 +60,7 @@ GRID = {
     "C": [1.0, 2.5, 6.0],
     "min_df": [1],
     "sublinear_tf": [True],
+    "char_weight": [1.0],
     "mixed_threshold": [0.5],
     "class_prior": [REAL_PRIOR],
 }

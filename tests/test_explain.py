@@ -63,3 +63,26 @@ def test_batch_matrix_equals_the_vectorizer_transform(trained_model):
                                                                   len(vectorizer.idf_)))
     expected = vectorizer.transform(analyses)
     np.testing.assert_allclose(rebuilt.toarray(), expected.toarray(), rtol=0, atol=1e-12)
+
+
+def test_models_saved_before_block_weighting_still_explain_exactly(model_fixture_dir):
+    """Older models have a plain TfidfVectorizer with one l2 norm: explanations must follow it."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import Pipeline
+
+    from signals.features import StatementAnalyzer
+    from signals.model import ToneClassifier
+    from signals.train import training_frame
+
+    frame = training_frame(model_fixture_dir / "statements.csv", model_fixture_dir / "labels.csv")
+    model = Pipeline([
+        ("features", TfidfVectorizer(analyzer=StatementAnalyzer(char_ngrams=(3, 5)),
+                                     sublinear_tf=True, lowercase=False)),
+        ("classify", ToneClassifier(C=2.0)),
+    ]).fit(frame["text"].tolist(), frame["label"].to_numpy())
+    analyses = [StatementAnalyzer(char_ngrams=(3, 5)).analyse(text) for text in STATEMENTS]
+    explanation = explain_batch(model, analyses)
+    np.testing.assert_allclose(explanation.decision, model.decision_function(STATEMENTS),
+                               rtol=0, atol=1e-10)
+    np.testing.assert_allclose(explanation.probabilities, model.predict_proba(STATEMENTS),
+                               rtol=0, atol=1e-10)

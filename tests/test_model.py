@@ -90,3 +90,23 @@ def test_training_without_exemplars_keeps_only_real_statements(model_fixture_dir
     frame = training_frame(model_fixture_dir / "statements.csv", model_fixture_dir / "labels.csv",
                            exemplars=False)
     assert set(frame["origin"]) == {"article"}
+
+
+def test_words_and_characters_each_weigh_their_share():
+    """Characters fire a dozen features per word; balanced, they still take only their share."""
+    from signals.model import BlockTfidfVectorizer
+
+    documents = [["w:strike", "w:back", "c:str", "c:tri", "c:rik", "c:ike", "c:bac"],
+                 ["w:calm", "c:cal", "c:alm"],
+                 ["w:strike", "w:calm"],
+                 []]
+    vectorizer = BlockTfidfVectorizer(analyzer=lambda features: features, char_weight=0.5)
+    matrix = vectorizer.fit_transform(documents).toarray()
+    chars = vectorizer.char_columns_
+    assert chars.sum() == 7 and not chars[vectorizer.vocabulary_["w:calm"]]
+    for row in matrix[:2]:
+        assert (row[~chars] ** 2).sum() == pytest.approx(1 / 1.25)
+        assert (row[chars] ** 2).sum() == pytest.approx(0.25 / 1.25)
+    assert (matrix[2] ** 2).sum() == pytest.approx(1.0)
+    assert not matrix[3].any()
+    np.testing.assert_allclose(vectorizer.transform(documents).toarray(), matrix, atol=1e-15)
