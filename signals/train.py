@@ -322,7 +322,11 @@ def _dev_section_of_fit(frame: pd.DataFrame, params: dict, seed: int, dev: pd.Da
 
 
 def top_phrases(model: Pipeline, texts: list[str], top: int = TOP_PHRASES) -> dict:
-    """Each class's highest-weighted features, shown by the words that most often fired them."""
+    """Each class's highest-weighted features, shown by the words that most often fired them.
+
+    One word fires several features (its stem, its character n-grams, a cue): each phrase is
+    listed once, with its strongest feature, so the list shows `top` different phrases.
+    """
     vectorizer, classifier = model.named_steps["features"], model.named_steps["classify"]
     analyzer = vectorizer.analyzer
     surfaces: dict[str, Counter] = defaultdict(Counter)
@@ -334,13 +338,17 @@ def top_phrases(model: Pipeline, texts: list[str], top: int = TOP_PHRASES) -> di
     result = {}
     for row, label in enumerate(classifier.classes_):
         weights = classifier.coef_[row] - np.delete(classifier.coef_, row, axis=0).mean(axis=0)
-        best = np.argsort(-weights)[:top]
-        result[label] = [
-            {"feature": names[i],
-             "phrase": surfaces[names[i]].most_common(1)[0][0] if surfaces[names[i]] else names[i],
-             "weight": round(float(weights[i]), 4)}
-            for i in best
-        ]
+        result[label] = []
+        shown = set()
+        for i in np.argsort(-weights):
+            phrase = surfaces[names[i]].most_common(1)[0][0] if surfaces[names[i]] else names[i]
+            if phrase in shown:
+                continue
+            shown.add(phrase)
+            result[label].append({"feature": names[i], "phrase": phrase,
+                                  "weight": round(float(weights[i]), 4)})
+            if len(result[label]) == top:
+                break
     return result
 
 

@@ -18,6 +18,8 @@ def test_train_writes_model_and_card_and_compares(project, capsys, monkeypatch):
     assert card["counts"]["total"] == {"escalatory": 9, "restraining": 9, "mixed": 6}
     assert set(card["cv"]["out_of_fold"]["per_class"]) == {"escalatory", "restraining", "mixed"}
     assert len(card["top_phrases"]["mixed"]) == 25
+    for phrases in card["top_phrases"].values():  # a word's stem and n-grams show it once
+        assert len({item["phrase"] for item in phrases}) == len(phrases)
     assert "Model card" in (project / "training" / "model_card.md").read_text()
     assert main(["train", "--quick"]) == 0
     assert "CV macro-F1" in capsys.readouterr().out.split("change:")[1]
