@@ -84,6 +84,44 @@ def probability_metrics(truth: Sequence[str], probabilities: np.ndarray, classes
             "reliability": table}
 
 
+def bootstrap_intervals(truth: Sequence[str], predicted: Sequence[str], probabilities: np.ndarray,
+                        classes: Sequence[str], rounds: int = 2000, seed: int = 0) -> dict:
+    """95 % percentile intervals of macro-F1 and tone AUC over resamples of the statements.
+
+    On a small labelled set one statement moves the figures by hundredths; the interval says how
+    far they could move on another sample of the same size. Each round weighs every statement by
+    how often it was drawn, so all rounds are computed at once.
+    """
+    truth, predicted = np.asarray(list(truth)), np.asarray(list(predicted))
+    labels = list(LABELS)
+    n = len(truth)
+    weights = np.random.default_rng(seed).multinomial(n, np.full(n, 1 / n), size=rounds)
+    cells = np.zeros((n, len(labels) ** 2))
+    cells[np.arange(n), [labels.index(t) * len(labels) + labels.index(p)
+                         for t, p in zip(truth, predicted)]] = 1
+    confusion = (weights @ cells).reshape(rounds, len(labels), len(labels))
+    hits = confusion[:, range(len(labels)), range(len(labels))]
+    both = confusion.sum(axis=1) + confusion.sum(axis=2)
+    f1 = np.divide(2 * hits, both, out=np.zeros_like(hits), where=both > 0).mean(axis=1)
+    result = {"rounds": rounds, "macro_f1": _percentiles(f1), "tone_auc": None}
+
+    classes = list(classes)
+    tone = probabilities[:, classes.index("escalatory")] - probabilities[:, classes.index("restraining")]
+    up, down = truth == "escalatory", truth == "restraining"
+    if up.any() and down.any():
+        # AUC = weighted share of (escalatory, restraining) pairs ordered right, ties count half.
+        ordered = (tone[up][:, None] > tone[down][None, :]) + 0.5 * (tone[up][:, None] == tone[down][None, :])
+        up_weights, down_weights = weights[:, up], weights[:, down]
+        pairs = up_weights.sum(axis=1) * down_weights.sum(axis=1)
+        auc = ((up_weights @ ordered) * down_weights).sum(axis=1)
+        result["tone_auc"] = _percentiles(auc[pairs > 0] / pairs[pairs > 0])
+    return result
+
+
+def _percentiles(values: np.ndarray) -> list[float]:
+    return [round(float(value), 4) for value in np.percentile(values, [2.5, 97.5])]
+
+
 def format_metrics(metrics: dict) -> str:
     """Plain-text table of `classification_metrics` (plus AUC/Brier when present)."""
     lines = [f"n = {metrics['n']}   accuracy = {metrics['accuracy']:.3f}   "
@@ -91,6 +129,12 @@ def format_metrics(metrics: dict) -> str:
     if metrics.get("tone_auc") is not None:
         lines.append(f"tone AUC (escalatory vs restraining) = {metrics['tone_auc']:.3f}   "
                      f"Brier = {metrics['brier']:.3f}")
+    if metrics.get("intervals"):
+        intervals = metrics["intervals"]
+        line = "bootstrap 95 % interval: macro-F1 {:.3f}-{:.3f}".format(*intervals["macro_f1"])
+        if intervals["tone_auc"]:
+            line += ", tone AUC {:.3f}-{:.3f}".format(*intervals["tone_auc"])
+        lines.append(line + f" ({intervals['rounds']} resamples)")
     lines.append("")
     lines.append(f"{'class':<12} {'precision':>9} {'recall':>7} {'F1':>6} {'n':>5}")
     for label, row in metrics["per_class"].items():
@@ -129,4 +173,5 @@ def model_metrics(model, texts: list[str], truth: Sequence[str]) -> dict:
     proba = raw[:, [list(model.classes_).index(label) for label in LABELS]]
     metrics = classification_metrics(truth, predicted)
     metrics.update(probability_metrics(truth, proba, LABELS))
+    metrics["intervals"] = bootstrap_intervals(truth, predicted, proba, LABELS)
     return metrics
