@@ -8,7 +8,9 @@ Errors users can cause arrive as SignalsError and leave as `signals: error: …`
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -375,5 +377,22 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def run() -> None:
+    """Console entry point: `main`, then exit without the interpreter's teardown.
+
+    Tearing down the scientific stack's modules took 0.25-0.35 s of every command, a fifth of a
+    cold `signals score`. Output is flushed and exit handlers (such as worker-pool cleanup) still
+    run; every file a command writes is complete before it returns.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        pass  # the reader went away, as `main` allows
+    atexit._run_exitfuncs()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
