@@ -106,11 +106,13 @@ def bootstrap_intervals(truth: Sequence[str], predicted: Sequence[str], probabil
     result = {"rounds": rounds, "macro_f1": _percentiles(f1), "tone_auc": None}
 
     classes = list(classes)
-    tone = probabilities[:, classes.index("escalatory")] - probabilities[:, classes.index("restraining")]
+    tone = (probabilities[:, classes.index("escalatory")]
+            - probabilities[:, classes.index("restraining")])
     up, down = truth == "escalatory", truth == "restraining"
     if up.any() and down.any():
         # AUC = weighted share of (escalatory, restraining) pairs ordered right, ties count half.
-        ordered = (tone[up][:, None] > tone[down][None, :]) + 0.5 * (tone[up][:, None] == tone[down][None, :])
+        higher, lower = tone[up][:, None], tone[down][None, :]
+        ordered = (higher > lower) + 0.5 * (higher == lower)
         up_weights, down_weights = weights[:, up], weights[:, down]
         pairs = up_weights.sum(axis=1) * down_weights.sum(axis=1)
         auc = ((up_weights @ ordered) * down_weights).sum(axis=1)

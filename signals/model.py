@@ -14,6 +14,7 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -37,6 +38,8 @@ DEFAULT_PARAMS = {
     "mixed_threshold": 0.5,
     "class_prior": REAL_PRIOR,
 }
+
+
 class BlockTfidfVectorizer(TfidfVectorizer):
     """TF-IDF in which the words and the character n-grams each weigh a fixed share of a statement.
 
@@ -68,9 +71,9 @@ class BlockTfidfVectorizer(TfidfVectorizer):
         return self._balanced(super().transform(raw_documents))
 
     def _balanced(self, matrix):
-        matrix = matrix.tocoo()
-        values = self.balance_cells(matrix.row, matrix.col, matrix.data, matrix.shape[0])
-        return type(matrix)((values, (matrix.row, matrix.col)), shape=matrix.shape).tocsr()
+        cells = matrix.tocoo()
+        values = self.balance_cells(cells.row, cells.col, cells.data, cells.shape[0])
+        return sparse.csr_matrix((values, (cells.row, cells.col)), shape=cells.shape)
 
     def balance_cells(self, rows: np.ndarray, columns: np.ndarray, values: np.ndarray,
                       n_rows: int) -> np.ndarray:
