@@ -12,6 +12,7 @@ import atexit
 import json
 import os
 import sys
+import threading
 from pathlib import Path
 
 from signals.errors import SignalsError
@@ -378,13 +379,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """Console entry point: `main`, then exit without the interpreter's teardown.
+    """Console entry point: `main`, then exit without the interpreter's teardown when it can.
 
     Tearing down the scientific stack's modules took 0.25-0.35 s of every command, a fifth of a
-    cold `signals score`. Output is flushed and exit handlers (such as worker-pool cleanup) still
-    run; every file a command writes is complete before it returns.
+    cold `signals score`. Every file a command writes is complete before it returns; output is
+    flushed and exit handlers still run. A command that left worker pools behind (training, a
+    large report) has threads still running: it exits the normal way, which shuts them down in
+    order (skipping that once left `signals train` waiting on its workers).
     """
     code = main()
+    if threading.active_count() > 1:
+        sys.exit(code)
     try:
         sys.stdout.flush()
         sys.stderr.flush()

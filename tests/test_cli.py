@@ -42,3 +42,35 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
     assert pipeline.returncode == 0, pipeline.stderr
     assert pipeline.stdout == "{"
     assert "Traceback" not in pipeline.stderr and "Exception ignored" not in pipeline.stderr
+
+
+def test_leaves_early_only_when_no_worker_threads_remain(monkeypatch):
+    """Worker pools left by training shut down the normal way; skipping that once hung train."""
+    import threading
+
+    import pytest
+
+    from signals import cli
+
+    calls = []
+    monkeypatch.setattr(cli, "main", lambda: 3)
+    monkeypatch.setattr(cli.atexit, "_run_exitfuncs", lambda: calls.append("exit handlers"))
+
+    def fast_exit(code):
+        raise SystemExit(("fast", code))
+
+    monkeypatch.setattr(cli.os, "_exit", fast_exit)
+    with pytest.raises(SystemExit) as fast:
+        cli.run()
+    assert fast.value.code == ("fast", 3) and calls == ["exit handlers"]
+
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait)
+    worker.start()
+    try:
+        with pytest.raises(SystemExit) as normal:
+            cli.run()
+    finally:
+        stop.set()
+        worker.join()
+    assert normal.value.code == 3 and calls == ["exit handlers"]
