@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from scipy import sparse
 from sklearn.metrics import (
     accuracy_score,
     brier_score_loss,
@@ -90,34 +91,50 @@ def bootstrap_intervals(truth: Sequence[str], predicted: Sequence[str], probabil
 
     On a small labelled set one statement moves the figures by hundredths; the interval says how
     far they could move on another sample of the same size. Each round weighs every statement by
-    how often it was drawn, so all rounds are computed at once.
+    how often it was drawn, so many rounds are computed at once, in blocks that keep memory
+    bounded however large the labelled file is.
     """
     truth, predicted = np.asarray(list(truth)), np.asarray(list(predicted))
-    labels = list(LABELS)
-    n = len(truth)
-    weights = np.random.default_rng(seed).multinomial(n, np.full(n, 1 / n), size=rounds)
-    cells = np.zeros((n, len(labels) ** 2))
-    cells[np.arange(n), [labels.index(t) * len(labels) + labels.index(p)
-                         for t, p in zip(truth, predicted)]] = 1
-    confusion = (weights @ cells).reshape(rounds, len(labels), len(labels))
-    hits = confusion[:, range(len(labels)), range(len(labels))]
-    both = confusion.sum(axis=1) + confusion.sum(axis=2)
-    f1 = np.divide(2 * hits, both, out=np.zeros_like(hits), where=both > 0).mean(axis=1)
-    result = {"rounds": rounds, "macro_f1": _percentiles(f1), "tone_auc": None}
-
-    classes = list(classes)
+    labels, classes = list(LABELS), list(classes)
+    n, k = len(truth), len(LABELS)
+    cell = _indicator(np.array([labels.index(t) * k + labels.index(p)
+                                for t, p in zip(truth, predicted)]), k * k)
     tone = (probabilities[:, classes.index("escalatory")]
             - probabilities[:, classes.index("restraining")])
     up, down = truth == "escalatory", truth == "restraining"
-    if up.any() and down.any():
-        # AUC = weighted share of (escalatory, restraining) pairs ordered right, ties count half.
-        higher, lower = tone[up][:, None], tone[down][None, :]
-        ordered = (higher > lower) + 0.5 * (higher == lower)
-        up_weights, down_weights = weights[:, up], weights[:, down]
-        pairs = up_weights.sum(axis=1) * down_weights.sum(axis=1)
-        auc = ((up_weights @ ordered) * down_weights).sum(axis=1)
-        result["tone_auc"] = _percentiles(auc[pairs > 0] / pairs[pairs > 0])
-    return result
+    # AUC = weighted share of (escalatory, restraining) pairs ordered right, ties count half;
+    # with the tones ranked once, a round needs only weighted counts per distinct tone.
+    ranks, rank = np.unique(tone[up | down], return_inverse=True)
+    rank_of = np.zeros(n, dtype=np.int64)
+    rank_of[up | down] = rank
+    up_rank, down_rank = _indicator(rank_of[up], len(ranks)), _indicator(rank_of[down], len(ranks))
+
+    rng = np.random.default_rng(seed)
+    block = max(1, _BOOTSTRAP_CELLS // max(n, 1))
+    f1, auc = [], []
+    for start in range(0, rounds, block):
+        weights = rng.multinomial(n, np.full(n, 1 / n), size=min(block, rounds - start))
+        confusion = (weights @ cell).reshape(-1, k, k)
+        hits = confusion[:, range(k), range(k)]
+        both = confusion.sum(axis=1) + confusion.sum(axis=2)
+        f1.append(np.divide(2 * hits, both, out=np.zeros_like(hits), where=both > 0).mean(axis=1))
+        if up.any() and down.any():
+            above, below = weights[:, up] @ up_rank, weights[:, down] @ down_rank
+            ordered = (above * (np.cumsum(below, axis=1) - below + 0.5 * below)).sum(axis=1)
+            pairs = above.sum(axis=1) * below.sum(axis=1)
+            auc.append(ordered[pairs > 0] / pairs[pairs > 0])
+    return {"rounds": rounds, "macro_f1": _percentiles(np.concatenate(f1)),
+            "tone_auc": _percentiles(np.concatenate(auc)) if auc else None}
+
+
+def _indicator(index: np.ndarray, width: int) -> sparse.csr_matrix:
+    """One row per item with a 1 in column `index[i]`: weights @ it sums weights per column."""
+    return sparse.csr_matrix((np.ones(len(index)), (np.arange(len(index)), index)),
+                             shape=(len(index), width))
+
+
+# Statement weights held at once by the bootstrap (rounds × statements), about 32 MB.
+_BOOTSTRAP_CELLS = 4_000_000
 
 
 def _percentiles(values: np.ndarray) -> list[float]:

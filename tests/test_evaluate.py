@@ -43,3 +43,17 @@ def test_interval_is_printed_with_the_metrics_and_brackets_the_figure():
     low, high = metrics["intervals"]["macro_f1"]
     assert low <= metrics["macro_f1"] <= high and low < high
     assert "bootstrap 95 % interval: macro-F1" in format_metrics(metrics)
+
+
+def test_bootstrap_in_small_blocks_gives_the_same_intervals(monkeypatch):
+    """Large files are resampled a block of rounds at a time: the blocks must not change the draw."""
+    from signals import evaluate
+
+    rng = np.random.default_rng(5)
+    classes = ["escalatory", "restraining", "mixed"]
+    truth = rng.choice(classes, size=60, p=[0.6, 0.3, 0.1])
+    predicted = np.where(rng.random(60) < 0.7, truth, rng.choice(classes, size=60))
+    probabilities = rng.dirichlet([1, 1, 1], size=60)
+    whole = bootstrap_intervals(truth, predicted, probabilities, classes, rounds=50)
+    monkeypatch.setattr(evaluate, "_BOOTSTRAP_CELLS", 60 * 7)
+    assert bootstrap_intervals(truth, predicted, probabilities, classes, rounds=50) == whole
