@@ -406,7 +406,8 @@ def render_card(card: dict) -> str:
         "",
         "Pipeline: StatementAnalyzer (NLTK RegexpTokenizer + Snowball stems, word n-grams, "
         "negation scope, codebook cues, character n-grams; grammar words are left out unless "
-        "`function_words` is true) → TF-IDF → ToneClassifier, a "
+        "`function_words` is true) → TF-IDF with the word and character blocks balanced "
+        "(`char_weight`) → ToneClassifier, a "
         "multinomial logistic regression trained toward the class prior in the parameters "
         "(each class weighs its expected share of real statements).",
         "",

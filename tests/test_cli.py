@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -35,7 +36,7 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
     """`signals score … | head`: the broken pipe is the reader's choice, not an error."""
     statements = tmp_path / "many.txt"
     statements.write_text("We will strike back at every base.\n" * 3000, encoding="utf-8")
-    command = " ".join(repr(part) for part in ENTRY)
+    command = shlex.join(ENTRY)
     pipeline = subprocess.run(
         ["bash", "-c", f"set -o pipefail; {command} score --json --file {statements} | head -c 1"],
         cwd=REPO, capture_output=True, text=True, timeout=120)
